@@ -1,0 +1,1 @@
+"""The HTTP API for CRMs and imports, authenticated by API key."""

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class WagtailLeadscoreConfig(AppConfig):
+    name = "wagtail_leadscore"
+    label = "wagtail_leadscore"
+    verbose_name = _("Lead scoring")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks
+        from .schedules import ensure_schedules
+
+        post_migrate.connect(ensure_schedules, sender=self)

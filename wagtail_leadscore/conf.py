@@ -1,0 +1,55 @@
+"""One settings dict, ``WAGTAIL_LEADSCORE``, with documented defaults.
+
+Every key is listed in the README's settings reference; ``checks.py`` reports unknown keys
+(usually typos) and bad values at startup instead of letting them fail silently.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+DEFAULTS = {
+    # "always", "respect_dnt" (honour DNT and Global Privacy Control) or "consent".
+    "TRACKING_MODE": "respect_dnt",
+    # Record page views when Wagtail serves a page (the JS beacon covers cached pages).
+    "SERVER_SIDE_TRACKING": True,
+    # Track logged-in staff users (editors) too.
+    "TRACK_STAFF": False,
+    # The first-party visitor cookie.
+    "COOKIE_NAME": "leadscore_vid",
+    "COOKIE_AGE": timedelta(days=395),
+    "COOKIE_DOMAIN": None,
+    "COOKIE_SECURE": None,  # None: secure when the request is HTTPS
+    "COOKIE_SAMESITE": "Lax",
+    # Consent mode: the cookie a cookie banner sets, and the values that mean "yes".
+    "CONSENT_COOKIE_NAME": "leadscore_consent",
+    "CONSENT_COOKIE_VALUES": ("1", "true", "yes", "granted", "accepted", "all"),
+    # Dotted path to a callable(request) -> bool that replaces the consent cookie check.
+    "CONSENT_CHECK": None,
+    # Regexes matched against the User-Agent on top of the user-agents bot detection.
+    "BOT_USER_AGENT_PATTERNS": (),
+    # Path prefixes never tracked (the Wagtail admin and previews never are).
+    "IGNORE_PATH_PREFIXES": (),
+    # JS beacon: a view the server recorded is not counted again by the beacon when
+    # the beacon comes from the same visitor within this many seconds of the render.
+    "BEACON_DEDUPE_SECONDS": 60,
+    # Requests per minute per client IP on the public beacon endpoint.
+    "BEACON_RATE_LIMIT": 120,
+    "TRACK_TIME_ON_PAGE": True,
+    "TRACK_SCROLL_DEPTH": True,
+    # Signed identity tokens in email links: query parameter and lifetime.
+    "IDENTITY_TOKEN_PARAM": "ls_id",
+    "IDENTITY_TOKEN_MAX_AGE": timedelta(days=30),
+    # HTTP API: most records accepted in one request.
+    "API_MAX_BATCH": 500,
+    # Anonymous visitors (never identified) and their events are deleted after this
+    # many days without a visit; None keeps them forever.
+    "ANONYMOUS_RETENTION_DAYS": 395,
+    # Header carrying the client IP behind a trusted proxy (e.g. "HTTP_X_FORWARDED_FOR").
+    "CLIENT_IP_HEADER": None,
+}
+
+
+def get_setting(name):
+    """Return a leadscore setting, the site's value if set, else the default."""
+    return getattr(settings, "WAGTAIL_LEADSCORE", {}).get(name, DEFAULTS[name])

@@ -1,0 +1,123 @@
+"""The event type registry and ``record_event``, the one way into the event log.
+
+Other apps add event types with the ``register_leadscore_event_types`` hook, returning an
+iterable of :class:`EventType`. Every event recorded sends ``event_recorded``, which
+scoring, segments and automation listen to.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .db import savepoint_if_in_transaction
+from .models import Event
+
+event_recorded = Signal()  # sender=Event, event=<Event>
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    label: str
+    description: str = ""
+
+
+BUILTIN_EVENT_TYPES = (
+    EventType("page_view", _("Page view"), _("A page was viewed (server-side or beacon).")),
+    EventType("engagement", _("Engagement"), _("Time on page and scroll depth of a view.")),
+    EventType("custom", _("Custom event"), _("A named event from leadscore.track() in JS.")),
+    EventType("identify", _("Identified"), _("A visitor was linked to a contact.")),
+    EventType("form_submit", _("Form submitted"), _("A form was submitted.")),
+    EventType("download", _("Download"), _("A document was downloaded.")),
+    EventType("email_open", _("Email opened"), _("An email's open pixel was loaded.")),
+    EventType("email_click", _("Email clicked"), _("A tracked link in an email was clicked.")),
+    EventType("offline", _("Offline event"), _("Something that happened offline, e.g. a fair.")),
+    EventType("stage_change", _("Stage changed"), _("The contact moved to another stage.")),
+)
+
+
+class EventTypeRegistry:
+    """The built-in types plus those of the hook, collected on first use."""
+
+    def __init__(self, builtins):
+        self._builtins = builtins
+        self._types = None
+
+    @property
+    def types(self):
+        if self._types is None:
+            from wagtail import hooks
+
+            collected = list(self._builtins)
+            for hook in hooks.get_hooks("register_leadscore_event_types"):
+                collected.extend(hook())
+            self._types = {event_type.name: event_type for event_type in collected}
+        return self._types
+
+    def __contains__(self, name):
+        return name in self.types
+
+    def __iter__(self):
+        return iter(self.types.values())
+
+    def get(self, name):
+        return self.types.get(name)
+
+
+event_types = EventTypeRegistry(BUILTIN_EVENT_TYPES)
+
+
+def record_event(
+    type,
+    *,
+    request=None,
+    visitor=None,
+    contact=None,
+    page=None,
+    page_id=None,
+    name="",
+    path="",
+    query="",
+    referrer="",
+    properties=None,
+    occurred_at=None,
+    dedupe_key=None,
+):
+    """Append one event to the log and return it, or ``None`` if ``dedupe_key`` was seen.
+
+    With ``request``, the visitor (and its contact) come from the tracking cookie. An event
+    of a visitor linked to a contact belongs to that contact too.
+    """
+    if type not in event_types:
+        raise ValueError(f"Unknown leadscore event type {type!r}.")
+    if request is not None and visitor is None:
+        visitor = request.leadscore.visitor if hasattr(request, "leadscore") else None
+    event = Event(
+        type=type,
+        name=name[:200],
+        visitor=visitor,
+        contact_id=contact.pk if contact else getattr(visitor, "contact_id", None),
+        page_id=page.pk if page is not None else page_id,
+        path=path[:2048],
+        query=query,
+        referrer=referrer[:2048],
+        properties=properties or {},
+        occurred_at=occurred_at or timezone.now(),
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        event.save(force_insert=True)
+    else:
+        try:
+            with savepoint_if_in_transaction():
+                event.save(force_insert=True)
+        except IntegrityError:
+            if Event.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
+    event_recorded.send(sender=Event, event=event)
+    return event
+

@@ -1,0 +1,46 @@
+"""JSON answers shared by the beacon and the API: errors always name the bad fields."""
+
+import json
+
+from django import forms
+from django.http import JsonResponse
+
+MAX_JSON_BODY = 1024 * 1024
+
+
+class BadRequest(Exception):
+    def __init__(self, errors, status=400):
+        super().__init__(errors)
+        self.errors = errors
+        self.status = status
+
+
+def error_response(errors, status=400):
+    return JsonResponse({"errors": errors}, status=status)
+
+
+def parse_json_body(request, max_bytes=MAX_JSON_BODY):
+    if request.content_type != "application/json":
+        raise BadRequest({"body": ["Send the body as application/json."]}, status=415)
+    if len(request.body) > max_bytes:
+        raise BadRequest({"body": [f"The body is larger than {max_bytes} bytes."]}, status=413)
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest({"body": [f"Invalid JSON: {error}"]}) from error
+
+
+def form_errors(form, prefix=""):
+    return {f"{prefix}{field}": [str(message) for message in messages]
+            for field, messages in form.errors.items()}
+
+
+class JSONObjectField(forms.Field):
+    """A form field for a JSON object already decoded from the request body."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Must be a JSON object.")
+        return value

@@ -1,0 +1,120 @@
+"""Turning a visitor into a known contact, and the rule for a browser two people share.
+
+The identity rule, in three cases, when a browser identifies as the contact C:
+- the browser's visitor is anonymous: it joins C, and every event it recorded so far
+  becomes C's (so a second device merges its history into C's);
+- the visitor already belongs to C: nothing changes;
+- the visitor belongs to another contact D (a shared browser): the browser gets a new
+  visitor that belongs to C; everything recorded before stays with D. Histories of two
+  people are never merged.
+"""
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from .conf import get_setting
+from .events import record_event
+from .models import Contact, Event, Visitor, normalize_email
+
+IDENTITY_TOKEN_SALT = "wagtail_leadscore.identity"
+
+
+def identify(request, email, **facts):
+    """Find or create the contact with ``email``, store ``facts``, link this browser to it.
+
+    ``request`` may be None (imports, the API): then no browser is linked. Facts named like
+    a Contact profile field fill that field; any other fact goes to ``Contact.facts``.
+    Empty values never erase what is known. Raises ValueError for an invalid email.
+    """
+    return identify_contact(request, email, facts, via="identify")
+
+
+def identify_contact(request, email, facts, *, via):
+    """``identify`` with the source (form, api, import, ...) logged on the identify event."""
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValueError(f"Invalid email address: {email!r}") from error
+    with transaction.atomic():
+        contact, created = Contact.objects.get_or_create(email=email)
+        if update_facts(contact, facts) or created:
+            contact.save()
+        link_browser(request, contact, created=created, via=via)
+    return contact
+
+
+def update_facts(contact, facts):
+    """Store the non-empty facts; True if anything changed."""
+    changed = False
+    for key, value in facts.items():
+        if value in (None, "", [], {}):
+            continue
+        if key in Contact.PROFILE_FIELDS:
+            value = str(value)[: Contact._meta.get_field(key).max_length]
+            if getattr(contact, key) != value:
+                setattr(contact, key, value)
+                changed = True
+        elif contact.facts.get(key) != value:
+            contact.facts[key] = value
+            changed = True
+    return changed
+
+
+def link_browser(request, contact, *, via, created=False):
+    """Apply the identity rule to the browser of ``request`` and log an identify event."""
+    context = getattr(request, "leadscore", None)
+    visitor = context.ensure_visitor() if context is not None and context.allowed else None
+    if visitor is not None:
+        if visitor.contact_id is None:
+            Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
+            Event.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
+            visitor.contact = contact
+        elif visitor.contact_id != contact.pk:
+            visitor = context.new_visitor(contact=contact)
+            context.use_visitor(visitor)
+    record_event(
+        "identify",
+        visitor=visitor,
+        contact=contact,
+        properties={"created": created, "via": via},
+    )
+
+
+def make_identity_token(contact):
+    """A signed token for links in emails: it identifies the browser that opens the link.
+
+    Anyone the email is forwarded to is identified as ``contact`` too, so keep it to
+    links meant for that person; it expires after IDENTITY_TOKEN_MAX_AGE.
+    """
+    return signing.dumps({"c": contact.pk}, salt=IDENTITY_TOKEN_SALT, compress=True)
+
+
+def contact_for_token(token):
+    """The contact a token names, or None if it is tampered, expired or the contact gone."""
+    try:
+        claims = signing.loads(
+            token,
+            salt=IDENTITY_TOKEN_SALT,
+            max_age=get_setting("IDENTITY_TOKEN_MAX_AGE"),
+        )
+    except signing.BadSignature:
+        return None
+    if not isinstance(claims, dict):
+        return None
+    return Contact.objects.filter(pk=claims.get("c")).first()
+
+
+def identify_with_token(request, token):
+    """Link the browser of ``request`` to the contact a valid token names; else do nothing."""
+    contact = contact_for_token(token)
+    if contact is None:
+        return None
+    context = request.leadscore
+    if context.visitor is not None and context.visitor.contact_id == contact.pk:
+        return contact
+    with transaction.atomic():
+        link_browser(request, contact, via="token")
+    return contact

@@ -1,0 +1,116 @@
+"""Records from outside (the HTTP API, CSV imports) validated field by field, then stored.
+
+Both callers share these forms, so a CSV row and an API payload fail with the same
+messages naming the same fields.
+"""
+
+import hashlib
+
+from django import forms
+from django.db import transaction
+from django.utils import timezone
+
+from .events import event_types, record_event
+from .http import JSONObjectField, form_errors
+from .identity import identify_contact
+from .models import Contact
+
+# An imported event may be dated at most this far in the future (clock skew).
+FUTURE_TOLERANCE = timezone.timedelta(days=1)
+
+
+class ContactRecordForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    facts = JSONObjectField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in Contact.PROFILE_FIELDS:
+            model_field = Contact._meta.get_field(name)
+            self.fields[name] = forms.CharField(max_length=model_field.max_length, required=False)
+
+    def contact_facts(self):
+        facts = dict(self.cleaned_data.get("facts") or {})
+        facts.update({name: self.cleaned_data[name] for name in Contact.PROFILE_FIELDS})
+        return facts
+
+    def save(self, via):
+        return identify_contact(None, self.cleaned_data["email"], self.contact_facts(), via=via)
+
+
+class EventRecordForm(ContactRecordForm):
+    """An event of the contact with ``email``, who is created if unknown."""
+
+    type = forms.ChoiceField()
+    name = forms.CharField(max_length=200, required=False)
+    occurred_at = forms.DateTimeField(required=False)
+    path = forms.CharField(max_length=2048, required=False)
+    properties = JSONObjectField(required=False)
+    id = forms.CharField(max_length=100, required=False, help_text="Your id, for idempotency.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [(t.name, t.label) for t in event_types]
+
+    def clean_occurred_at(self):
+        occurred_at = self.cleaned_data["occurred_at"]
+        if occurred_at and occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise forms.ValidationError("Must not be in the future.")
+        return occurred_at
+
+    def save(self, via):
+        contact = super().save(via)
+        data = self.cleaned_data
+        return record_event(
+            data["type"],
+            contact=contact,
+            name=data["name"],
+            path=data["path"],
+            properties=data["properties"],
+            occurred_at=data["occurred_at"],
+            dedupe_key=self.dedupe_key(),
+        )
+
+    def dedupe_key(self):
+        """A given id, or for a dated event a hash of what it is: re-imports add nothing."""
+        data = self.cleaned_data
+        if data["id"]:
+            return f"ext:{data['id']}"
+        if data["occurred_at"]:
+            identity = "|".join(
+                [data["email"], data["type"], data["name"], data["path"],
+                 data["occurred_at"].isoformat()]
+            )
+            return "import:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
+        return None
+
+
+def validate_record(form_class, record, prefix=""):
+    """The bound form, and the errors by field name (unknown and non-scalar fields too)."""
+    form = form_class(record)
+    errors = {}
+    if not isinstance(record, dict):
+        return form, {prefix.rstrip(".") or "body": ["Must be a JSON object."]}
+    for key, value in record.items():
+        if key not in form.fields:
+            errors[f"{prefix}{key}"] = ["Unknown field."]
+        elif isinstance(value, (dict, list)) and not isinstance(form.fields[key], JSONObjectField):
+            errors[f"{prefix}{key}"] = ["Must be a string."]
+    if not errors and not form.is_valid():
+        errors = form_errors(form, prefix)
+    return form, errors
+
+
+def validate_batch(form_class, records):
+    """Validate every record; the forms, and the errors keyed ``<index>.<field>``."""
+    forms_, errors = [], {}
+    for index, record in enumerate(records):
+        form, record_errors = validate_record(form_class, record, prefix=f"{index}.")
+        forms_.append(form)
+        errors.update(record_errors)
+    return forms_, errors
+
+
+def save_batch(valid_forms, via):
+    with transaction.atomic():
+        return [form.save(via) for form in valid_forms]

@@ -1,0 +1,163 @@
+"""The data every other part of leadscore reads: visitors, contacts and the event log."""
+
+import hashlib
+import secrets
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .lifecycle import Stage
+
+
+class Contact(models.Model):
+    """A known person. Emails are stored lower-cased, so they are unique case-insensitively."""
+
+    PROFILE_FIELDS = (
+        "first_name",
+        "last_name",
+        "company",
+        "company_size",
+        "job_title",
+        "phone",
+        "industry",
+        "country",
+    )
+
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    company_size = models.CharField(_("company size"), max_length=50, blank=True)
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    facts = models.JSONField(_("custom facts"), default=dict, blank=True)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.SUBSCRIBER
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        full_name = f"{self.first_name} {self.last_name}".strip()
+        return f"{full_name} <{self.email}>" if full_name else self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+class Visitor(models.Model):
+    """One browser, known by the random id in its signed first-party cookie."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visitors",
+    )
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    device = models.CharField(_("device"), max_length=20, blank=True)
+    browser = models.CharField(_("browser"), max_length=100, blank=True)
+    os = models.CharField(_("operating system"), max_length=100, blank=True)
+    is_bot = models.BooleanField(_("is a bot"), default=False)
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+
+    def __str__(self):
+        return str(self.id)
+
+
+class Event(models.Model):
+    """One thing a visitor or contact did: the append-only log everything derives from."""
+
+    type = models.CharField(_("type"), max_length=40)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    visitor = models.ForeignKey(
+        Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    # No database constraint: a beacon may name a page deleted since the HTML was cached;
+    # Django still sets the column to NULL when a page is deleted.
+    page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    path = models.CharField(_("path"), max_length=2048, blank=True)
+    query = models.TextField(_("query string"), blank=True)
+    referrer = models.CharField(_("referrer"), max_length=2048, blank=True)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    # Makes a retried or doubly reported event (server view + beacon) count once.
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="leadscore_event_contact"),
+            models.Index(fields=["visitor", "occurred_at"], name="leadscore_event_visitor"),
+            models.Index(fields=["path", "occurred_at"], name="leadscore_event_path"),
+            models.Index(fields=["type", "occurred_at"], name="leadscore_event_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.name or self.path} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def url(self):
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+
+class ApiKey(models.Model):
+    """A key for the HTTP API. Only its SHA-256 is stored; the key is shown once."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw_key):
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    def set_new_key(self):
+        """Give this key a new secret and return it: the only time it is readable."""
+        raw_key = secrets.token_urlsafe(32)
+        self.prefix = raw_key[:8]
+        self.hashed_key = self.hash(raw_key)
+        return raw_key

@@ -1,0 +1,23 @@
+"""The django-q2 schedules leadscore needs, created (idempotently) after every migrate."""
+
+from django.utils import timezone
+
+SCHEDULES = {
+    "wagtail_leadscore: prune anonymous visitors": {
+        "func": "wagtail_leadscore.tasks.prune_anonymous_visitors",
+        "schedule_type": "D",
+    },
+}
+
+
+def ensure_schedules(**kwargs):
+    from django.apps import apps
+
+    if not apps.is_installed("django_q"):
+        return  # reported by the system check E012
+    from django_q.models import Schedule
+
+    for name, options in SCHEDULES.items():
+        Schedule.objects.get_or_create(
+            name=name, defaults={**options, "next_run": timezone.now()}
+        )

@@ -1,0 +1,1 @@
+"""Visitor tracking: the signed visitor cookie, filters, page views and the JS beacon."""

@@ -1,0 +1,95 @@
+"""``request.leadscore``: the tracking state of one request, loaded only when used."""
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from ..conf import get_setting
+from ..models import Visitor
+from .filters import describe_user_agent, is_excluded_request, privacy_allows_tracking
+
+COOKIE_SALT = "wagtail_leadscore.visitor"
+# last_seen is refreshed at most this often, sparing an UPDATE on most page views.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class TrackingContext:
+    def __init__(self, request):
+        self.request = request
+        self.cookie_needs_update = False
+        # Set when this request recorded a page view, so the beacon can dedupe it.
+        self.view_nonce = None
+
+    @cached_property
+    def privacy_allows(self):
+        return privacy_allows_tracking(self.request)
+
+    @cached_property
+    def is_excluded(self):
+        return is_excluded_request(self.request)
+
+    @property
+    def allowed(self):
+        return self.privacy_allows and not self.is_excluded
+
+    @cached_property
+    def cookie_visitor_id(self):
+        """The visitor id from the signed cookie; a tampered or foreign cookie gives None."""
+        value = self.request.get_signed_cookie(
+            get_setting("COOKIE_NAME"), default=None, salt=COOKIE_SALT
+        )
+        try:
+            return uuid.UUID(value) if value else None
+        except ValueError:
+            return None
+
+    @cached_property
+    def visitor(self):
+        """The known visitor of this browser, or None (no cookie, or not tracked)."""
+        if not self.allowed or self.cookie_visitor_id is None:
+            return None
+        return Visitor.objects.filter(pk=self.cookie_visitor_id).first()
+
+    def ensure_visitor(self):
+        """The visitor of this browser, created (and its cookie set) on first use."""
+        if self.visitor is None:
+            self.use_visitor(self.new_visitor())
+        return self.visitor
+
+    def new_visitor(self, contact=None):
+        user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
+        return Visitor.objects.create(
+            contact=contact, user_agent=user_agent, **describe_user_agent(user_agent)
+        )
+
+    def use_visitor(self, visitor):
+        """Make ``visitor`` the one of this browser from now on."""
+        self.visitor = visitor
+        self.cookie_needs_update = True
+
+    def touch(self, visitor):
+        """Refresh last_seen, at most once per LAST_SEEN_RESOLUTION."""
+        now = timezone.now()
+        if now - visitor.last_seen >= LAST_SEEN_RESOLUTION:
+            Visitor.objects.filter(pk=visitor.pk).update(last_seen=now)
+            visitor.last_seen = now
+
+    def update_cookie(self, response):
+        name = get_setting("COOKIE_NAME")
+        if self.cookie_needs_update and self.visitor is not None:
+            secure = get_setting("COOKIE_SECURE")
+            response.set_signed_cookie(
+                name,
+                str(self.visitor.pk),
+                salt=COOKIE_SALT,
+                max_age=int(get_setting("COOKIE_AGE").total_seconds()),
+                domain=get_setting("COOKIE_DOMAIN"),
+                secure=self.request.is_secure() if secure is None else secure,
+                httponly=True,
+                samesite=get_setting("COOKIE_SAMESITE"),
+            )
+        elif name in self.request.COOKIES and not self.privacy_allows:
+            # Consent withdrawn or DNT switched on: forget this browser.
+            response.delete_cookie(name, domain=get_setting("COOKIE_DOMAIN"))

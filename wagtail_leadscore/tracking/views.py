@@ -1,0 +1,112 @@
+"""The beacon endpoint: page views of cached pages, custom JS events and engagement."""
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.http import HttpResponse, QueryDict
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..conf import get_setting
+from ..events import record_event
+from ..http import BadRequest, JSONObjectField, error_response, form_errors, parse_json_body
+from ..ratelimit import is_rate_limited
+from .health import note_tracking_failure
+from .pageviews import beacon_view_key, read_view_token, utm_properties
+
+MAX_BEACON_BODY = 8 * 1024
+
+
+class BeaconForm(forms.Form):
+    type = forms.ChoiceField(
+        choices=[("page_view", "page_view"), ("custom", "custom"), ("engagement", "engagement")]
+    )
+    id = forms.RegexField(regex=r"^[A-Za-z0-9_:.-]{8,64}$")
+    view = forms.CharField(max_length=500, required=False)
+    name = forms.CharField(max_length=200, required=False)
+    path = forms.CharField(max_length=2048)
+    query = forms.CharField(max_length=4096, required=False)
+    referrer = forms.CharField(max_length=2048, required=False)
+    properties = JSONObjectField(required=False)
+
+    def clean_path(self):
+        path = self.cleaned_data["path"]
+        if not path.startswith("/") or path.startswith("//"):
+            raise forms.ValidationError("Must be a path on this site, starting with /.")
+        return path
+
+    def clean_view(self):
+        token = self.cleaned_data["view"]
+        if not token:
+            return None
+        claims = read_view_token(token)
+        if claims is None:
+            raise forms.ValidationError("Invalid or tampered view token.")
+        return claims
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("type") == "custom" and not cleaned.get("name"):
+            self.add_error("name", "A custom event needs a name.")
+        return cleaned
+
+
+def is_cross_site(request):
+    """A browser posting from another site says so in Origin; reject it."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.get_host()
+
+
+@csrf_exempt  # Cached pages carry no CSRF token; JSON-only + same-origin checks instead.
+@require_POST
+def beacon(request):
+    if is_cross_site(request):
+        return error_response({"origin": ["Cross-site beacons are refused."]}, status=403)
+    if is_rate_limited(request, "beacon", get_setting("BEACON_RATE_LIMIT")):
+        return error_response({"rate": ["Too many requests."]}, status=429)
+    try:
+        payload = parse_json_body(request, max_bytes=MAX_BEACON_BODY)
+    except BadRequest as error:
+        return error_response(error.errors, status=error.status)
+    if not isinstance(payload, dict):
+        return error_response({"body": ["Must be a JSON object."]})
+    form = BeaconForm(payload)
+    if not form.is_valid():
+        return error_response(form_errors(form))
+    context = request.leadscore
+    if context.allowed:
+        try:
+            record_beacon(context, form.cleaned_data)
+        except Exception as error:  # noqa: BLE001 - tracking degrades, says so, goes on
+            note_tracking_failure(error)
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def record_beacon(context, data):
+    visitor = context.ensure_visitor()
+    claims = data["view"]
+    kind = data["type"]
+    if kind == "page_view":
+        dedupe_key = beacon_view_key(visitor.pk, claims, data["id"])
+        properties = utm_properties(QueryDict(data["query"].lstrip("?")))
+    else:
+        dedupe_key = f"{kind}:{visitor.pk}:{data['id']}"
+        properties = data["properties"]
+    event = record_event(
+        kind,
+        visitor=visitor,
+        page_id=claims.get("p") if claims else None,
+        name=data["name"],
+        path=data["path"],
+        query=data["query"].lstrip("?"),
+        referrer=data["referrer"],
+        properties=properties,
+        dedupe_key=dedupe_key,
+    )
+    if event is not None:
+        context.touch(visitor)
+

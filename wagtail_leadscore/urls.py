@@ -1,0 +1,14 @@
+"""Include with ``path("leadscore/", include("wagtail_leadscore.urls"))`` before Wagtail's."""
+
+from django.urls import path
+
+from .api import views as api_views
+from .tracking import views as tracking_views
+
+app_name = "wagtail_leadscore"
+
+urlpatterns = [
+    path("beacon/", tracking_views.beacon, name="beacon"),
+    path("api/contacts/", api_views.contacts, name="api_contacts"),
+    path("api/events/", api_views.events, name="api_events"),
+]
