@@ -50,6 +50,10 @@ class Contact(models.Model):
         full_name = f"{self.first_name} {self.last_name}".strip()
         return f"{full_name} <{self.email}>" if full_name else self.email
 
+    def clean(self):
+        # Before the uniqueness check of forms, so "Anna@X.com" clashes with "anna@x.com".
+        self.email = normalize_email(self.email)
+
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)

@@ -8,3 +8,10 @@ from .tracking.pageviews import record_page_view
 @hooks.register("before_serve_page")
 def track_page_view(page, request, serve_args, serve_kwargs):
     record_page_view(request, page)
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    from .admin.viewsets import LeadscoreViewSetGroup
+
+    return LeadscoreViewSetGroup()

@@ -1,0 +1,19 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+## Set up and run the example site with a django-q2 worker at http://127.0.0.1:8000
+demo: $(VENV)/.installed
+	$(PY) example_site/manage.py rundemo
+
+## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
+test: $(VENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Benchmarks of wagtail-leadscore (not tests): see README.md in this folder."""

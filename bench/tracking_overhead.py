@@ -1,0 +1,386 @@
+"""How much server-side tracking and the JS beacon cost (a benchmark, not a test).
+
+What it measures, on one demo article page of the example site:
+
+1. the median time to serve the page with wagtail-leadscore absent (not installed, no
+   middleware, the tracker tag rendering nothing: ``bench/absent_settings.py``);
+2. the median time to serve it with the plugin on (the example site's settings,
+   ``bench/tracked_settings.py``), for a returning visitor (cookie kept: one event
+   INSERT) and for a first visit (no cookie: the visitor is created too);
+3. the median time of one beacon POST to /leadscore/beacon/ (a custom event and a
+   page_view, as tracker.js sends them), and the SQL queries one beacon costs;
+
+and checks them against the targets of the DESIGN's hot-path principle:
+
+- server-side tracking adds at most 10% to the median serve time (returning visitor and
+  first visit alike);
+- a beacon costs at most 3 SQL queries (new event, and duplicate).
+
+How: the database (a throwaway SQLite file, or a PostgreSQL database created and dropped
+here) is migrated and loaded with the demo content once. Each configuration then runs in
+its own long-lived worker process (their settings differ); after a warm-up the workers
+take turns, round after round, so that machine noise hits every configuration alike.
+Requests go through django.test.Client in-process (no HTTP server), with DEBUG off and a
+desktop Chrome User-Agent (bots are never tracked).
+
+Run from the repository root:
+
+    .venv/bin/python bench/tracking_overhead.py            # SQLite
+    .venv/bin/python bench/tracking_overhead.py --database-url \\
+        postgres://postgres@127.0.0.1:5432/leadscore_bench  # PostgreSQL
+    .venv/bin/python bench/tracking_overhead.py --all      # both, one after the other
+
+The PostgreSQL database named in the URL is dropped if it exists, created, and dropped
+again at the end. The exit status is 1 if a target is missed.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_SITE = REPO_ROOT / "example_site"
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/leadscore_bench"
+
+MAX_SERVE_OVERHEAD = 0.10
+MAX_BEACON_QUERIES = 3
+
+CHROME_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+
+# (worker, scenario, label) in the order they are printed; see Worker for the scenarios.
+MEASUREMENTS = (
+    ("absent", "page", "plugin absent"),
+    ("tracked", "page", "tracked, returning visitor"),
+    ("tracked", "first_visit", "tracked, first visit"),
+    ("tracked", "beacon_custom", "beacon POST, custom event"),
+    ("tracked", "beacon_page_view", "beacon POST, page_view"),
+)
+SETTINGS_MODULES = {"absent": "bench.absent_settings", "tracked": "bench.tracked_settings"}
+
+
+# --- The orchestrator: prepares the database, drives the workers, reports. ---------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="run on this PostgreSQL database, not SQLite")
+    parser.add_argument("--all", action="store_true", help="run on SQLite, then PostgreSQL")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=300, help="per round and scenario")
+    parser.add_argument("--warmup", type=int, default=50, help="per scenario, not timed")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return serve_as_worker(args.warmup)
+
+    if args.all:
+        databases = [None, args.database_url or DEFAULT_POSTGRES_URL]
+    else:
+        databases = [args.database_url]
+    passed = True
+    for database_url in databases:
+        passed &= run_benchmark(database_url, args)
+    return 0 if passed else 1
+
+
+def run_benchmark(database_url, args):
+    with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
+        env = worker_environment(tmp, database_url)
+        if database_url:
+            database = PostgresDatabase(database_url)
+            database.create()
+            title = f"PostgreSQL ({database_url})"
+        else:
+            database = None
+            title = f"SQLite ({env['LEADSCORE_SQLITE_PATH']})"
+        try:
+            prepare_database(env)
+            samples, details = measure(env, args)
+        finally:
+            if database:
+                database.drop()
+    return report(title, samples, details, args)
+
+
+def worker_environment(tmp, database_url):
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(EXAMPLE_SITE)])
+    env["LEADSCORE_BENCH_MEDIA_ROOT"] = str(Path(tmp) / "media")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env["LEADSCORE_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
+    return env
+
+
+def prepare_database(env):
+    env = {**env, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULES["tracked"]}
+    for command in (["migrate", "--noinput"], ["load_demo_content"]):
+        subprocess.run(
+            [sys.executable, str(EXAMPLE_SITE / "manage.py"), *command],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+class PostgresDatabase:
+    """The benchmark's own database, created empty and dropped afterwards."""
+
+    def __init__(self, url):
+        import psycopg
+        from psycopg import sql
+        from psycopg.conninfo import conninfo_to_dict
+
+        self.psycopg, self.sql = psycopg, sql
+        self.server = {**conninfo_to_dict(url), "dbname": "postgres"}
+        self.name = conninfo_to_dict(url)["dbname"]
+
+    def execute(self, statement):
+        with self.psycopg.connect(**self.server, autocommit=True) as connection:
+            connection.execute(self.sql.SQL(statement).format(self.sql.Identifier(self.name)))
+
+    def create(self):
+        self.drop()
+        self.execute("CREATE DATABASE {}")
+
+    def drop(self):
+        self.execute("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+class WorkerProcess:
+    """One configuration's worker: JSON commands on its stdin, JSON answers on its stdout."""
+
+    def __init__(self, name, env, warmup):
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--warmup", str(warmup)],
+            env={**env, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULES[name]},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.info = self.read()  # sent once warmed up
+
+    def read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("A benchmark worker died; its error is printed above.")
+        return json.loads(line)
+
+    def ask(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def measure(env, args):
+    """Per measurement: the request times of every round, and what the workers report."""
+    workers = {name: WorkerProcess(name, env, args.warmup) for name in SETTINGS_MODULES}
+    try:
+        if workers["absent"].info["page"] != workers["tracked"].info["page"]:
+            raise RuntimeError(f"The workers serve different pages: {workers}")
+        samples = {measurement: [] for measurement in MEASUREMENTS}
+        for round_number in range(args.rounds):
+            # Rotate the order too, so no measurement always runs first or last.
+            shift = round_number % len(MEASUREMENTS)
+            for measurement in MEASUREMENTS[shift:] + MEASUREMENTS[:shift]:
+                worker, scenario, label = measurement
+                answer = workers[worker].ask(scenario=scenario, requests=args.requests)
+                if answer["events"] not in (None, args.requests):
+                    raise RuntimeError(
+                        f"{label}: {answer['events']} events for {args.requests} requests;"
+                        " tracking is not recording what the benchmark sends."
+                    )
+                samples[measurement].append(answer["times"])
+        details = {
+            "page": workers["tracked"].info["page"],
+            "queries": {name: worker.ask(scenario="queries") for name, worker in workers.items()},
+        }
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return samples, details
+
+
+def report(title, samples, details, args):
+    queries = details["queries"]
+    print(f"\nwagtail-leadscore tracking overhead: {title}")
+    print(
+        f"page {details['page']}; {args.rounds} rounds x {args.requests} requests per"
+        f" measurement after {args.warmup} warm-up; DEBUG off; django.test.Client"
+    )
+    print(f"{'':28}{'median':>10}  {'round medians':>17}  {'SQL queries':>11}")
+    medians = {}
+    for (worker, scenario, label), rounds in samples.items():
+        medians[label] = statistics.median(time for times in rounds for time in times)
+        round_medians = [statistics.median(times) for times in rounds]
+        print(
+            f"{label:28}{medians[label]:7.3f} ms  "
+            f"{min(round_medians):6.3f}-{max(round_medians):6.3f} ms  {queries[worker][scenario]:>11}"
+        )
+    print(f"{'beacon POST, duplicate':28}{'':10}  {'':17}  {queries['tracked']['beacon_duplicate']:>11}")
+
+    checks = []
+    for label in ("tracked, returning visitor", "tracked, first visit"):
+        ratio = medians[label] / medians["plugin absent"]
+        checks.append((
+            ratio <= 1 + MAX_SERVE_OVERHEAD,
+            f"{label}: ratio of medians tracked/absent {ratio:.3f}"
+            f" ({ratio - 1:+.1%}; target at most +{MAX_SERVE_OVERHEAD:.0%})",
+        ))
+    for scenario, label in (
+        ("beacon_custom", "beacon, new custom event"),
+        ("beacon_page_view", "beacon, new page_view"),
+        ("beacon_duplicate", "beacon, duplicate"),
+    ):
+        count = queries["tracked"][scenario]
+        checks.append((
+            count <= MAX_BEACON_QUERIES,
+            f"{label}: {count} SQL queries (target at most {MAX_BEACON_QUERIES})",
+        ))
+    for passed, text in checks:
+        print(f"{'PASS' if passed else 'FAIL'}  {text}")
+    passed = all(passed for passed, _ in checks)
+    print(f"{'PASS' if passed else 'FAIL'}  overall")
+    return passed
+
+
+# --- The worker: one configuration, in its own process. ----------------------------------
+
+
+def serve_as_worker(warmup):
+    # The answers own stdout; anything else printed goes to stderr.
+    answers, sys.stdout = sys.stdout, sys.stderr
+    import django
+
+    django.setup()
+    worker = Worker()
+    worker.warm_up(warmup)
+    print(json.dumps({"page": worker.path}), file=answers, flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["scenario"] == "queries":
+            answer = worker.count_queries()
+        else:
+            answer = worker.run(command["scenario"], command["requests"])
+        print(json.dumps(answer), file=answers, flush=True)
+    return 0
+
+
+class Worker:
+    """Times the scenarios of one configuration against the demo article page.
+
+    Scenarios: ``page`` (GET, the cookie kept between requests: a returning visitor),
+    ``first_visit`` (GET without a cookie), ``beacon_custom`` and ``beacon_page_view`` (a
+    returning visitor's beacon POST, each with a new id, so each records a new event).
+    """
+
+    def __init__(self):
+        from django.conf import settings
+        from django.test import Client
+        from timberframe.models import ArticlePage
+
+        self.tracked = "wagtail_leadscore" in settings.INSTALLED_APPS
+        page = ArticlePage.objects.live().order_by("path").first()
+        self.path = page.url
+        self.page_id = page.pk
+        self.client = Client(headers={"user-agent": CHROME_USER_AGENT})
+        self.first_visit_client = Client(headers={"user-agent": CHROME_USER_AGENT})
+        self.beacon_count = 0
+
+    def warm_up(self, requests):
+        scenarios = ["page", "first_visit", "beacon_custom", "beacon_page_view"]
+        for scenario in scenarios if self.tracked else ["page"]:
+            self.run(scenario, requests)
+
+    def run(self, scenario, requests):
+        """Time ``requests`` requests of ``scenario``; also count the events they recorded."""
+        events_before = self.event_count()
+        times = []
+        for _ in range(requests):
+            send = self.prepare(scenario)
+            start = time.perf_counter_ns()
+            response = send()
+            times.append((time.perf_counter_ns() - start) / 1e6)
+            expected = 204 if scenario.startswith("beacon") else 200
+            if response.status_code != expected:
+                raise RuntimeError(f"{scenario}: HTTP {response.status_code}, not {expected}")
+        events = None if events_before is None else self.event_count() - events_before
+        return {"times": times, "events": events}
+
+    def prepare(self, scenario):
+        """Everything a request needs but the request itself (not timed)."""
+        if scenario == "page":
+            return lambda: self.client.get(self.path)
+        if scenario == "first_visit":
+            self.first_visit_client.cookies.clear()
+            return lambda: self.first_visit_client.get(self.path)
+        return self.prepare_beacon(scenario.removeprefix("beacon_"), uuid.uuid4().hex)
+
+    def prepare_beacon(self, kind, beacon_id):
+        if kind == "custom":
+            payload = {"type": "custom", "id": beacon_id, "name": "cta", "path": "/",
+                       "properties": {}}
+        else:
+            # What tracker.js sends from a page served by a cache: the view token names the
+            # page, but no server-side view the beacon could repeat, so the view is new.
+            from wagtail_leadscore.tracking.pageviews import make_view_token
+
+            payload = {"type": "page_view", "id": beacon_id, "view": make_view_token(
+                self.page_id, None), "name": "", "path": self.path, "query": "",
+                "referrer": "", "properties": {}}
+        # The beacon is rate limited per client address; real beacons come from many
+        # browsers, so each one here comes from its own address.
+        self.beacon_count += 1
+        address = f"10.{self.beacon_count >> 16 & 255}.{self.beacon_count >> 8 & 255}." \
+                  f"{self.beacon_count & 255}"
+        body = json.dumps(payload)
+        return lambda: self.client.post(
+            "/leadscore/beacon/", body, content_type="application/json", REMOTE_ADDR=address
+        )
+
+    def event_count(self):
+        if not self.tracked:
+            return None
+        from wagtail_leadscore.models import Event
+
+        return Event.objects.count()
+
+    def count_queries(self):
+        """SQL queries of one request per scenario, in the steady state."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def queries(send):
+            with CaptureQueriesContext(connection) as captured:
+                send()
+            return len(captured.captured_queries)
+
+        self.client.get(self.path)  # a returning visitor whose last_seen is fresh
+        counts = {"page": queries(self.prepare("page"))}
+        if self.tracked:
+            counts["first_visit"] = queries(self.prepare("first_visit"))
+            counts["beacon_custom"] = queries(self.prepare("beacon_custom"))
+            counts["beacon_page_view"] = queries(self.prepare("beacon_page_view"))
+            duplicate = self.prepare_beacon("custom", uuid.uuid4().hex)
+            duplicate()
+            counts["beacon_duplicate"] = queries(duplicate)
+        return counts
+
+
+if __name__ == "__main__":
+    sys.exit(main())

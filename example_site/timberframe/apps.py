@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TimberframeConfig(AppConfig):
+    name = "timberframe"
+    verbose_name = "Timber & Sun demo site"

@@ -1,0 +1,55 @@
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.db import connections
+from wagtail.models import Page
+
+HUMAN_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test starts from the example site's demo content."""
+    with django_db_blocker.unblock():
+        call_command("load_demo_content", verbosity=0)
+        # Transactional tests marked serialized_rollback (live_server, task workers) restore
+        # this snapshot, demo content included, instead of the bare post-migrate one.
+        for connection in connections.all():
+            if hasattr(connection, "_test_serialized_contents"):
+                connection._test_serialized_contents = (
+                    connection.creation.serialize_db_to_string()
+                )
+
+
+@pytest.fixture
+def browser_client(client):
+    """A test client that looks like a person's browser."""
+    client.defaults["HTTP_USER_AGENT"] = HUMAN_UA
+    return client
+
+
+@pytest.fixture
+def another_browser():
+    """A second person's browser (or device): its own cookie jar."""
+    return Client(HTTP_USER_AGENT=HUMAN_UA.replace("X11; Linux x86_64", "Linux; Android 14"))
+
+
+@pytest.fixture
+def demo_pages(db):
+    """Three live demo pages below the home page, by URL."""
+    home = Page.objects.get(depth=2, live=True)
+    pages = [page for page in home.get_descendants().live().specific() if page.url][:3]
+    return pages
+
+
+@pytest.fixture
+def settings_leadscore(settings):
+    """Change WAGTAIL_LEADSCORE keys for one test: ``settings_leadscore(TRACKING_MODE=...)``."""
+
+    def apply(**values):
+        settings.WAGTAIL_LEADSCORE = {**settings.WAGTAIL_LEADSCORE, **values}
+
+    return apply

@@ -1,0 +1,157 @@
+"""The JS beacon endpoint, exercised the way tracker.js calls it."""
+
+import re
+import time
+import uuid
+
+import pytest
+from django.core.signing import loads
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from wagtail_leadscore.models import Event, Visitor
+from wagtail_leadscore.tracking.pageviews import VIEW_TOKEN_SALT
+
+
+pytestmark = pytest.mark.django_db
+BEACON = "/leadscore/beacon/"
+CONFIG = re.compile(rb'<script id="leadscore-config" type="application/json">(.*?)</script>')
+
+
+def tracker_config(response):
+    import json
+
+    return json.loads(CONFIG.search(response.content).group(1))
+
+
+def beacon(client, headers=None, **payload):
+    body = {"type": "page_view", "id": uuid.uuid4().hex, "path": "/", **payload}
+    return client.post(BEACON, body, content_type="application/json", **(headers or {}))
+
+
+def test_server_view_is_not_counted_again_by_the_beacon(browser_client, demo_pages):
+    page = demo_pages[0]
+    config = tracker_config(browser_client.get(page.url))
+    response = beacon(browser_client, view=config["view"], path=page.url)
+    assert response.status_code == 204
+    assert Event.objects.filter(type="page_view").count() == 1
+
+
+def test_beacon_counts_a_view_of_html_another_visitor_cached(another_browser, browser_client,
+                                                             demo_pages):
+    page = demo_pages[0]
+    cached_html = browser_client.get(page.url)  # rendered for (and counted for) visitor A
+    config = tracker_config(cached_html)
+    # Visitor B gets A's HTML from a CDN: only the beacon reaches the server.
+    response = beacon(another_browser, view=config["view"], path=page.url,
+                      query="utm_source=ad")
+    assert response.status_code == 204 and "leadscore_vid" in response.cookies
+    views = Event.objects.filter(type="page_view", page=page)
+    assert views.count() == 2 and views.values("visitor").distinct().count() == 2
+    visitor_b_view = views.exclude(visitor__in=Visitor.objects.order_by("first_seen")[:1]).get()
+    assert visitor_b_view.properties == {"utm_source": "ad"}
+
+
+def test_old_cached_copy_revisited_by_the_same_visitor_counts(browser_client, demo_pages,
+                                                              time_machine):
+    page = demo_pages[0]
+    config = tracker_config(browser_client.get(page.url))
+    time_machine.move_to(time.time() + 3600)
+    beacon(browser_client, view=config["view"], path=page.url)
+    assert Event.objects.filter(type="page_view").count() == 2
+
+
+def test_view_token_claims_page(browser_client, demo_pages):
+    config = tracker_config(browser_client.get(demo_pages[0].url))
+    assert loads(config["view"], salt=VIEW_TOKEN_SALT)["p"] == demo_pages[0].pk
+
+
+def test_retried_beacon_is_recorded_once(browser_client):
+    event_id = uuid.uuid4().hex
+    for _ in range(3):
+        assert beacon(browser_client, type="custom", name="yellow-button", id=event_id,
+                      properties={"color": "yellow"}).status_code == 204
+    event = Event.objects.get(type="custom")
+    assert (event.name, event.properties) == ("yellow-button", {"color": "yellow"})
+
+
+def test_engagement_event(browser_client):
+    beacon(browser_client, type="engagement", properties={"seconds": 42, "scroll_depth": 80})
+    assert Event.objects.get(type="engagement").properties == {"seconds": 42, "scroll_depth": 80}
+
+
+def test_events_of_one_browser_share_a_visitor(browser_client):
+    beacon(browser_client)
+    beacon(browser_client, type="custom", name="download-clicked")
+    assert Visitor.objects.count() == 1
+    assert Event.objects.filter(visitor=Visitor.objects.get()).count() == 2
+
+
+@pytest.mark.parametrize(
+    "payload, bad_fields",
+    [
+        ({"type": "purchase"}, {"type"}),
+        ({"id": "short"}, {"id"}),
+        ({"path": "https://evil.example/"}, {"path"}),
+        ({"path": "//evil.example/"}, {"path"}),
+        ({"type": "custom"}, {"name"}),
+        ({"properties": ["not", "an", "object"]}, {"properties"}),
+        ({"view": "tampered.token"}, {"view"}),
+    ],
+)
+def test_invalid_beacons_are_400_naming_the_fields(browser_client, payload, bad_fields):
+    response = beacon(browser_client, **payload)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == bad_fields
+    assert not Event.objects.exists()
+
+
+def test_beacon_refuses_non_json_cross_site_and_get(browser_client):
+    assert browser_client.post(BEACON, {"type": "page_view"}).status_code == 415
+    assert browser_client.post(BEACON, "{not json", content_type="application/json"
+                               ).status_code == 400
+    assert browser_client.post(BEACON, "[1, 2]", content_type="application/json"
+                               ).status_code == 400
+    cross_site = browser_client.post(
+        BEACON, {"type": "page_view", "id": uuid.uuid4().hex, "path": "/"},
+        content_type="application/json", HTTP_ORIGIN="https://evil.example",
+    )
+    assert cross_site.status_code == 403
+    same_site = browser_client.post(
+        BEACON, {"type": "page_view", "id": uuid.uuid4().hex, "path": "/"},
+        content_type="application/json", HTTP_ORIGIN="http://testserver",
+    )
+    assert same_site.status_code == 204
+    assert browser_client.get(BEACON).status_code == 405
+    assert Event.objects.count() == 1
+
+
+def test_beacon_is_rate_limited(browser_client, settings_leadscore):
+    settings_leadscore(BEACON_RATE_LIMIT=3)
+    statuses = [beacon(browser_client, headers={"REMOTE_ADDR": "203.0.113.7"}).status_code
+                for _ in range(5)]
+    assert statuses == [204, 204, 204, 429, 429]
+    assert beacon(browser_client, headers={"REMOTE_ADDR": "203.0.113.8"}).status_code == 204
+
+
+def test_bot_beacons_record_nothing(client):
+    client.defaults["HTTP_USER_AGENT"] = "Googlebot/2.1 (+http://www.google.com/bot.html)"
+    assert beacon(client).status_code == 204
+    assert not Event.objects.exists() and not Visitor.objects.exists()
+
+
+def app_queries(context):
+    """Queries of the request itself, without the test transaction's savepoints."""
+    return [q["sql"] for q in context.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_beacon_costs_at_most_three_queries(browser_client):
+    beacon(browser_client)  # creates the visitor
+    with CaptureQueriesContext(connection) as new_event:
+        beacon(browser_client, type="custom", name="cta")
+    repeated_id = Event.objects.get(type="custom").dedupe_key.rsplit(":", 1)[1]
+    with CaptureQueriesContext(connection) as duplicate:
+        beacon(browser_client, type="custom", name="cta", id=repeated_id)
+    assert len(app_queries(new_event)) <= 3, app_queries(new_event)
+    assert len(app_queries(duplicate)) <= 3, app_queries(duplicate)
+    assert Event.objects.filter(type="custom").count() == 1

@@ -1,0 +1,32 @@
+"""The daily retention task and its django-q2 schedule."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task, result
+
+from wagtail_leadscore import identify
+from wagtail_leadscore.models import Event, Visitor
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schedule_is_installed_by_migrate():
+    schedule = Schedule.objects.get(func="wagtail_leadscore.tasks.prune_anonymous_visitors")
+    assert schedule.schedule_type == Schedule.DAILY
+
+
+def test_prune_keeps_contacts_and_recent_visitors(browser_client, demo_pages, time_machine):
+    now = timezone.now()
+    time_machine.move_to(now - timedelta(days=400))
+    browser_client.get(demo_pages[0].url)
+    stale_anonymous = Visitor.objects.get()
+    old_known = Visitor.objects.create(contact=identify(None, "kept@example.com"))
+    time_machine.move_to(now)
+    fresh_anonymous = Visitor.objects.create()
+    task_id = async_task("wagtail_leadscore.tasks.prune_anonymous_visitors", sync=True)
+    assert result(task_id) == 1
+    assert set(Visitor.objects.all()) == {old_known, fresh_anonymous}
+    assert not Event.objects.filter(visitor_id=stale_anonymous.pk).exists()

@@ -1,0 +1,154 @@
+"""Server-side tracking through real page requests."""
+
+import pytest
+from django.db import connection
+from wagtail.models import Page
+
+from wagtail_leadscore.models import Event, Visitor
+from wagtail_leadscore.tracking.health import tracking_failure_count
+
+from .conftest import HUMAN_UA
+
+pytestmark = pytest.mark.django_db
+COOKIE = "leadscore_vid"
+
+
+def page_views():
+    return Event.objects.filter(type="page_view")
+
+
+def test_first_view_creates_visitor_cookie_and_event(browser_client, demo_pages):
+    page = demo_pages[0]
+    response = browser_client.get(
+        page.url + "?utm_source=newsletter&utm_campaign=autumn&x=1",
+        HTTP_REFERER="https://search.example/?q=passive+house",
+    )
+    assert response.status_code == 200
+    cookie = response.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    visitor = Visitor.objects.get()
+    assert (visitor.device, visitor.browser, visitor.os) == ("desktop", "Chrome", "Linux")
+    event = page_views().get()
+    assert event.visitor == visitor and event.contact is None
+    assert event.page_id == page.pk and event.path == page.url
+    assert "x=1" in event.query and event.referrer.startswith("https://search.example/")
+    assert event.properties == {"utm_source": "newsletter", "utm_campaign": "autumn"}
+
+
+def test_returning_visitor_keeps_its_id_and_no_new_cookie(browser_client, demo_pages):
+    browser_client.get(demo_pages[0].url)
+    response = browser_client.get(demo_pages[1].url)
+    assert COOKIE not in response.cookies
+    assert Visitor.objects.count() == 1
+    assert page_views().filter(visitor=Visitor.objects.get()).count() == 2
+
+
+def test_tampered_cookie_gives_a_new_visitor(browser_client, demo_pages):
+    browser_client.get(demo_pages[0].url)
+    first = Visitor.objects.get()
+    value = browser_client.cookies[COOKIE].value
+    browser_client.cookies[COOKIE] = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+    response = browser_client.get(demo_pages[1].url)
+    assert COOKIE in response.cookies
+    second = Visitor.objects.exclude(pk=first.pk).get()
+    assert page_views().get(path=demo_pages[1].url).visitor == second
+    forged = f"{first.pk}:forged-signature"  # another's id without our signature
+    browser_client.cookies[COOKIE] = forged
+    browser_client.get(demo_pages[2].url)
+    assert page_views().get(path=demo_pages[2].url).visitor not in (first,)
+
+
+@pytest.mark.parametrize(
+    "user_agent",
+    [
+        "",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "curl/8.5.0",
+        "python-requests/2.32.3",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/126.0 Safari/537.36",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    ],
+)
+def test_bots_are_never_tracked(client, demo_pages, user_agent):
+    response = client.get(demo_pages[0].url, HTTP_USER_AGENT=user_agent)
+    assert response.status_code == 200
+    assert COOKIE not in response.cookies
+    assert not Visitor.objects.exists() and not Event.objects.exists()
+
+
+def test_extra_bot_patterns_from_settings(browser_client, demo_pages, settings_leadscore):
+    settings_leadscore(BOT_USER_AGENT_PATTERNS=[r"Chrome/126\.0\.0\.0"])
+    browser_client.get(demo_pages[0].url)
+    assert not Event.objects.exists()
+
+
+def test_staff_not_tracked_unless_configured(browser_client, demo_pages, admin_user,
+                                             settings_leadscore):
+    browser_client.force_login(admin_user)
+    browser_client.get(demo_pages[0].url)
+    assert not Event.objects.exists()
+    settings_leadscore(TRACK_STAFF=True)
+    browser_client.get(demo_pages[0].url)
+    assert page_views().count() == 1
+
+
+def test_preview_is_not_tracked_and_has_no_tracker(rf, demo_pages, admin_user,
+                                                   settings_leadscore):
+    settings_leadscore(TRACK_STAFF=True)
+    page = demo_pages[0]
+    request = rf.get("/", HTTP_USER_AGENT=HUMAN_UA)
+    request.user = admin_user
+    response = page.make_preview_request(request)
+    assert response.status_code == 200
+    assert b"leadscore-config" not in response.content
+    assert not Event.objects.exists()
+
+
+def test_tracker_config_is_rendered_for_visitors(browser_client, demo_pages):
+    response = browser_client.get(demo_pages[0].url)
+    assert b'<script id="leadscore-config" type="application/json">' in response.content
+    assert b"wagtail_leadscore/js/tracker.js" in response.content
+
+
+def test_ignored_path_prefixes(browser_client, demo_pages, settings_leadscore):
+    settings_leadscore(IGNORE_PATH_PREFIXES=[demo_pages[1].url])
+    browser_client.get(demo_pages[1].url)
+    browser_client.get(demo_pages[2].url)
+    assert list(page_views().values_list("path", flat=True)) == [demo_pages[2].url]
+
+
+def test_server_side_tracking_can_be_switched_off(browser_client, demo_pages,
+                                                  settings_leadscore):
+    settings_leadscore(SERVER_SIDE_TRACKING=False)
+    response = browser_client.get(demo_pages[0].url)
+    assert response.status_code == 200 and not Event.objects.exists()
+
+
+def test_database_error_while_tracking_never_breaks_the_page(browser_client, demo_pages,
+                                                             caplog):
+    before = tracking_failure_count()
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
+    try:
+        response = browser_client.get(demo_pages[0].url)
+        assert response.status_code == 200
+        assert demo_pages[0].title.encode() in response.content
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_gone RENAME TO {table}")
+    assert tracking_failure_count() == before + 1
+    assert "Tracking failed" in caplog.text
+    # The visitor row written before the failure was rolled back with the savepoint,
+    # and tracking works again once the database does.
+    browser_client.get(demo_pages[1].url)
+    assert page_views().count() == 1
+
+
+def test_unpublished_page_is_404_and_untracked(browser_client, demo_pages):
+    page = Page.objects.get(pk=demo_pages[0].pk)
+    url = page.url
+    page.unpublish()
+    assert browser_client.get(url).status_code == 404
+    assert not Event.objects.exists()

@@ -1,0 +1,1 @@
+"""The Wagtail admin of leadscore; ``wagtail_hooks.py`` registers what is here."""

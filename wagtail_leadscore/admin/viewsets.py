@@ -1,0 +1,72 @@
+"""Contacts (with their event timeline) and API keys in the Wagtail admin."""
+
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.views.generic import CreateView, InspectView
+
+from ..models import ApiKey, Contact
+
+TIMELINE_LENGTH = 100
+
+
+class ContactInspectView(InspectView):
+    """A contact's facts, then what they did, newest first."""
+
+    template_name = "wagtail_leadscore/admin/contact_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = self.object.events.select_related("page").order_by(
+            "-occurred_at", "-pk"
+        )[:TIMELINE_LENGTH]
+        context["event_count"] = self.object.events.count()
+        context["visitors"] = self.object.visitors.order_by("-last_seen")
+        return context
+
+
+class ContactViewSet(ModelViewSet):
+    model = Contact
+    icon = "user"
+    menu_label = _("Contacts")
+    add_to_admin_menu = False
+    list_display = ["email", "first_name", "last_name", "company", "stage", "created_at"]
+    list_filter = ["stage"]
+    search_fields = ["email", "first_name", "last_name", "company"]
+    search_backend_name = None  # plain database search: no index to keep up to date
+    form_fields = ["email", *Contact.PROFILE_FIELDS, "stage"]
+    inspect_view_enabled = True
+    inspect_view_class = ContactInspectView
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "stage", "facts", "created_at"]
+
+
+class ApiKeyCreateView(CreateView):
+    """Shows the new key on the response itself, once, instead of redirecting."""
+
+    def form_valid(self, form):
+        raw_key = form.instance.set_new_key()
+        self.form = form
+        instance = self.save_instance()
+        return TemplateResponse(
+            self.request,
+            "wagtail_leadscore/admin/api_key_created.html",
+            {"api_key": instance, "raw_key": raw_key, "index_url": self.get_success_url(),
+             "page_title": _("API key created")},
+        )  # the admin answers with never_cache: the key is kept by no cache
+
+
+class ApiKeyViewSet(ModelViewSet):
+    model = ApiKey
+    icon = "key"
+    menu_label = _("API keys")
+    add_to_admin_menu = False
+    list_display = ["name", "prefix", "is_active", "created_at", "last_used_at"]
+    form_fields = ["name", "is_active"]
+    add_view_class = ApiKeyCreateView
+
+
+class LeadscoreViewSetGroup(ModelViewSetGroup):
+    menu_label = _("Lead scoring")
+    menu_icon = "group"
+    menu_order = 250
+    items = (ContactViewSet("leadscore_contacts"), ApiKeyViewSet("leadscore_api_keys"))
