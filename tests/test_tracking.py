@@ -152,3 +152,8 @@ def test_unpublished_page_is_404_and_untracked(browser_client, demo_pages):
     page.unpublish()
     assert browser_client.get(url).status_code == 404
     assert not Event.objects.exists()
+
+
+def test_only_get_is_a_page_view(browser_client, demo_pages):
+    assert browser_client.head(demo_pages[0].url).status_code == 200
+    assert not Event.objects.exists()

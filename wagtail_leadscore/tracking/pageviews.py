@@ -31,9 +31,15 @@ def view_dedupe_key(visitor_id, nonce):
 
 
 def record_page_view(request, page):
-    """The server-side half: called by the ``before_serve_page`` hook; never raises."""
+    """The server-side half: called by the ``before_serve_page`` hook; never raises.
+
+    Only GET is a view: a form POST is recorded as what it is (form_submit), and HEAD
+    requests come from link checkers.
+    """
     context = getattr(request, "leadscore", None)
-    if context is None or not get_setting("SERVER_SIDE_TRACKING") or not context.allowed:
+    if request.method != "GET" or context is None or not get_setting("SERVER_SIDE_TRACKING"):
+        return
+    if not context.allowed:
         return
     try:
         with savepoint_if_in_transaction():
