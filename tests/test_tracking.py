@@ -26,6 +26,7 @@ def test_first_view_creates_visitor_cookie_and_event(browser_client, demo_pages)
     assert response.status_code == 200
     cookie = response.cookies[COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert "private" in response["Cache-Control"]  # no shared cache keeps a Set-Cookie
     visitor = Visitor.objects.get()
     assert (visitor.device, visitor.browser, visitor.os) == ("desktop", "Chrome", "Linux")
     event = page_views().get()
@@ -38,7 +39,7 @@ def test_first_view_creates_visitor_cookie_and_event(browser_client, demo_pages)
 def test_returning_visitor_keeps_its_id_and_no_new_cookie(browser_client, demo_pages):
     browser_client.get(demo_pages[0].url)
     response = browser_client.get(demo_pages[1].url)
-    assert COOKIE not in response.cookies
+    assert COOKIE not in response.cookies and not response.has_header("Cache-Control")
     assert Visitor.objects.count() == 1
     assert page_views().filter(visitor=Visitor.objects.get()).count() == 2
 

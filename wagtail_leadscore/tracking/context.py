@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
 from ..conf import get_setting
@@ -77,8 +78,10 @@ class TrackingContext:
             visitor.last_seen = now
 
     def update_cookie(self, response):
+        """Set (or delete) the visitor cookie; such a response is for this browser only."""
         name = get_setting("COOKIE_NAME")
         if self.cookie_needs_update and self.visitor is not None:
+            patch_cache_control(response, private=True)
             secure = get_setting("COOKIE_SECURE")
             response.set_signed_cookie(
                 name,
@@ -92,4 +95,5 @@ class TrackingContext:
             )
         elif name in self.request.COOKIES and not self.privacy_allows:
             # Consent withdrawn or DNT switched on: forget this browser.
+            patch_cache_control(response, private=True)
             response.delete_cookie(name, domain=get_setting("COOKIE_DOMAIN"))
