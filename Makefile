@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test
 
+# PIP_EXTRA pins other versions, e.g. PIP_EXTRA='wagtail<8' VENV=.venv-wagtail7
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]" $(PIP_EXTRA)
 	touch $@
 
 ## Set up and run the example site with a django-q2 worker at http://127.0.0.1:8000

@@ -1,6 +1,7 @@
 """The example site's settings, made fast and hermetic for tests."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "wagtail-leadscore-tests")
 os.environ.setdefault("DJANGO_DEBUG", "0")
@@ -15,3 +16,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAIL_LEADSCORE = {}
+# Demo documents are generated per test session, never into the example site's media.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="leadscore-test-media-")

@@ -247,6 +247,7 @@ class EbookPage(AbstractEmailForm):
         return super().render_landing_page(request, form_submission, *args, **kwargs)
 
     def identify_submitter(self, request, answers):
+        # Imported on use: loading the page models must not import the plugin's models.
         from wagtail_leadscore import identify, record_event
 
         facts = {key: answers[key] for key in CONTACT_FACT_FIELDS if answers.get(key)}

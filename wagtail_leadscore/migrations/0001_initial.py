@@ -7,12 +7,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Wagtail 8 names the page model in a setting; Wagtail 7 has no such setting.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
+
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(PAGE_MODEL),
     ]
 
     operations = [
@@ -87,7 +91,7 @@ class Migration(migrations.Migration):
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='occurred at')),
                 ('dedupe_key', models.CharField(blank=True, max_length=120, null=True, unique=True)),
                 ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='wagtail_leadscore.contact')),
-                ('page', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=PAGE_MODEL)),
                 ('visitor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='wagtail_leadscore.visitor')),
             ],
             options={

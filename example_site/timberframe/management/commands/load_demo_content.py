@@ -46,7 +46,8 @@ class Command(BaseCommand):
             for slug, spec in demo_content.EBOOKS.items():
                 self.ensure_ebook(sections["ebooks"], slug, spec)
             self.ensure_featured_offers(home, offers)
-        self.print_summary()
+        if options["verbosity"]:
+            self.print_summary()
 
     def ensure_home(self):
         """The HomePage under the tree root, replacing Wagtail's "Welcome" placeholder."""
@@ -54,9 +55,10 @@ class Command(BaseCommand):
         home = models.HomePage.objects.child_of(root).first()
         if home is not None:
             return home
+        plain_page = ContentType.objects.get_for_model(Page)
         welcome = (
             root.get_children()
-            .filter(slug=demo_content.HOME["slug"], content_type=ContentType.objects.get_for_model(Page))
+            .filter(slug=demo_content.HOME["slug"], content_type=plain_page)
             .first()
         )
         if welcome is not None:
@@ -84,9 +86,8 @@ class Command(BaseCommand):
         if existing is not None:
             existing = existing.specific
             if not isinstance(existing, model):
-                raise CommandError(
-                    f"{existing.url_path} is a {type(existing).__name__}, expected {model.__name__}."
-                )
+                found = type(existing).__name__
+                raise CommandError(f"{existing.url_path} is a {found}, expected {model.__name__}.")
             return existing
         page = model(slug=slug, live=False, **fields)
         parent.add_child(instance=page)
@@ -138,7 +139,9 @@ class Command(BaseCommand):
 
 def simple_pdf(lines):
     """A one-page PDF showing ``lines`` (ASCII): a real file to download, with no dependency."""
-    escaped = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines]
+    escaped = [
+        line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines
+    ]
     text = "BT /F1 14 Tf 18 TL 72 780 Td " + " ".join(f"({line}) '" for line in escaped) + " ET"
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",

@@ -1,6 +1,7 @@
 """One command for the whole demo: database, content, admin login, task worker, web server."""
 
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -34,6 +35,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Admin: http://{host}/admin/  login: admin  password: {password}")
         )
         worker = None if no_worker else self.start_worker()
+        # SIGTERM (docker stop, a supervisor, timeout) would end Python without running
+        # the finally clause and leave the worker orphaned; make it an ordinary exit.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
