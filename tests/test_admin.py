@@ -33,7 +33,7 @@ def test_contact_inspect_shows_the_timeline(admin_client):
     response = admin_client.get(f"/admin/leadscore_contacts/inspect/{contact.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Timeline: 2 events" in html
+    assert "Timeline: 2 events" in html and "Contact since 20" in html
     assert "Budma &lt;b&gt;2027&lt;/b&gt;" in html and "&lt;img src=x&gt;" in html
 
 

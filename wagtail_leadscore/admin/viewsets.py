@@ -37,7 +37,7 @@ class ContactViewSet(ModelViewSet):
     form_fields = ["email", *Contact.PROFILE_FIELDS, "stage"]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
-    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "stage", "facts", "created_at"]
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "stage", "facts"]
 
 
 class ApiKeyCreateView(CreateView):
