@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test
+.PHONY: demo test lint
 
 # PIP_EXTRA pins other versions, e.g. PIP_EXTRA='wagtail<8' VENV=.venv-wagtail7
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]" $(PIP_EXTRA)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]" $(if $(PIP_EXTRA),"$(PIP_EXTRA)")
 	touch $@
 
 ## Set up and run the example site with a django-q2 worker at http://127.0.0.1:8000
@@ -18,3 +18,6 @@ demo: $(VENV)/.installed
 ## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .

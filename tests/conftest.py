@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
-from django.test import Client
 from django.db import connections
+from django.test import Client
 from wagtail.models import Page
 
 HUMAN_UA = (

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from wagtail_leadscore.models import Event, Visitor
 from wagtail_leadscore.tracking.pageviews import VIEW_TOKEN_SALT
 
-
 pytestmark = pytest.mark.django_db
 BEACON = "/leadscore/beacon/"
 CONFIG = re.compile(rb'<script id="leadscore-config" type="application/json">(.*?)</script>')
@@ -145,13 +144,39 @@ def app_queries(context):
     return [q["sql"] for q in context.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
-def test_a_beacon_costs_at_most_three_queries(browser_client):
-    beacon(browser_client)  # creates the visitor
+def test_a_beacon_costs_at_most_three_queries(browser_client, demo_pages):
+    config = tracker_config(browser_client.get(demo_pages[0].url))  # creates the visitor
+    with CaptureQueriesContext(connection) as repeat_of_server_view:
+        beacon(browser_client, view=config["view"], path=demo_pages[0].url)
     with CaptureQueriesContext(connection) as new_event:
-        beacon(browser_client, type="custom", name="cta")
-    repeated_id = Event.objects.get(type="custom").dedupe_key.rsplit(":", 1)[1]
+        beacon(browser_client, type="custom", name="cta", id="retried-event-1")
     with CaptureQueriesContext(connection) as duplicate:
-        beacon(browser_client, type="custom", name="cta", id=repeated_id)
-    assert len(app_queries(new_event)) <= 3, app_queries(new_event)
+        beacon(browser_client, type="custom", name="cta", id="retried-event-1")
+    assert app_queries(repeat_of_server_view) == []
+    assert len(app_queries(new_event)) == 1, app_queries(new_event)  # INSERT … SELECT
     assert len(app_queries(duplicate)) <= 3, app_queries(duplicate)
     assert Event.objects.filter(type="custom").count() == 1
+    assert Event.objects.filter(type="page_view").count() == 1
+
+
+def test_a_returning_visitors_page_view_is_one_statement(browser_client, demo_pages):
+    browser_client.get(demo_pages[0].url)
+    with CaptureQueriesContext(connection) as queries:
+        browser_client.get(demo_pages[1].url)
+    tracking = [q for q in app_queries(queries) if "wagtail_leadscore" in q]
+    assert len(tracking) == 1 and tracking[0].startswith("INSERT"), tracking
+
+
+def test_last_seen_is_refreshed_at_most_once_a_minute(browser_client, demo_pages, time_machine):
+    time_machine.move_to("2026-11-02 10:00:00+00:00", tick=False)
+    browser_client.get(demo_pages[0].url)
+    visitor = Visitor.objects.get()
+    time_machine.move_to("2026-11-02 10:00:30+00:00", tick=False)
+    browser_client.get(demo_pages[1].url)
+    visitor.refresh_from_db()
+    assert visitor.last_seen.isoformat() == "2026-11-02T10:00:00+00:00"
+    time_machine.move_to("2026-11-02 10:05:00+00:00", tick=False)
+    browser_client.get(demo_pages[1].url)
+    visitor.refresh_from_db()
+    assert visitor.last_seen.isoformat() == "2026-11-02T10:05:00+00:00"
+    assert visitor.first_seen.isoformat() == "2026-11-02T10:00:00+00:00"

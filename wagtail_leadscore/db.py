@@ -2,7 +2,7 @@
 
 from contextlib import nullcontext
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
 
 def savepoint_if_in_transaction(using=DEFAULT_DB_ALIAS):
@@ -14,3 +14,53 @@ def savepoint_if_in_transaction(using=DEFAULT_DB_ALIAS):
     if connections[using].in_atomic_block:
         return transaction.atomic(using=using)
     return nullcontext()
+
+
+def can_insert_for_visitor(model):
+    return connections[router.db_for_write(model)].features.can_return_columns_from_insert
+
+
+def insert_for_visitor(event, visitor_id):
+    """INSERT ``event`` for a visitor, with the visitor's current contact, in one statement.
+
+    ``INSERT … SELECT … FROM visitor WHERE id = … ON CONFLICT DO NOTHING RETURNING``: no
+    SELECT round trip first, and a seen ``dedupe_key`` is skipped without an error. Returns
+    False when nothing was inserted (no such visitor, or the dedupe_key was seen). Needs
+    INSERT … RETURNING (PostgreSQL, SQLite 3.35+).
+    """
+    from .models import Visitor
+
+    model = type(event)
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [
+        field for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in ("visitor_id", "contact_id")
+    ]
+    # PostgreSQL types the SELECT list from its values, so NULLs need their column's type.
+    if connection.vendor == "postgresql":
+        placeholders = [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
+    else:
+        placeholders = ["%s"] * len(fields)
+    visitor_table = quote(Visitor._meta.db_table)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}, "
+        f"{quote('visitor_id')}, {quote('contact_id')}) "
+        f"SELECT {', '.join(placeholders)}, v.{quote('id')}, v.{quote('contact_id')} "
+        f"FROM {visitor_table} v WHERE v.{quote('id')} = %s "
+        f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('contact_id')}"
+    )
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection)
+              for field in fields]
+    params.append(Visitor._meta.pk.get_db_prep_value(visitor_id, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event.contact_id = row
+    event.visitor_id = visitor_id
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True

@@ -12,8 +12,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .db import savepoint_if_in_transaction
-from .models import Event
+from .db import can_insert_for_visitor, insert_for_visitor, savepoint_if_in_transaction
+from .models import Event, Visitor
 
 event_recorded = Signal()  # sender=Event, event=<Event>
 
@@ -70,10 +70,9 @@ class EventTypeRegistry:
 event_types = EventTypeRegistry(BUILTIN_EVENT_TYPES)
 
 
-def record_event(
+def build_event(
     type,
     *,
-    request=None,
     visitor=None,
     contact=None,
     page=None,
@@ -86,16 +85,10 @@ def record_event(
     occurred_at=None,
     dedupe_key=None,
 ):
-    """Append one event to the log and return it, or ``None`` if ``dedupe_key`` was seen.
-
-    With ``request``, the visitor (and its contact) come from the tracking cookie. An event
-    of a visitor linked to a contact belongs to that contact too.
-    """
+    """An unsaved Event, validated and trimmed to its columns."""
     if type not in event_types:
         raise ValueError(f"Unknown leadscore event type {type!r}.")
-    if request is not None and visitor is None:
-        visitor = request.leadscore.visitor if hasattr(request, "leadscore") else None
-    event = Event(
+    return Event(
         type=type,
         name=name[:200],
         visitor=visitor,
@@ -108,16 +101,49 @@ def record_event(
         occurred_at=occurred_at or timezone.now(),
         dedupe_key=dedupe_key,
     )
-    if dedupe_key is None:
+
+
+def record_event(type, *, request=None, visitor=None, **fields):
+    """Append one event to the log and return it, or ``None`` if ``dedupe_key`` was seen.
+
+    Keyword arguments: ``visitor``, ``contact``, ``page`` (or ``page_id``), ``name``,
+    ``path``, ``query``, ``referrer``, ``properties``, ``occurred_at``, ``dedupe_key``.
+    With ``request``, the visitor (and its contact) come from the tracking cookie. An event
+    of a visitor linked to a contact belongs to that contact too.
+    """
+    if request is not None and visitor is None:
+        visitor = request.leadscore.visitor if hasattr(request, "leadscore") else None
+    event = build_event(type, visitor=visitor, **fields)
+    if event.dedupe_key is None:
         event.save(force_insert=True)
     else:
         try:
             with savepoint_if_in_transaction():
                 event.save(force_insert=True)
         except IntegrityError:
-            if Event.objects.filter(dedupe_key=dedupe_key).exists():
+            if Event.objects.filter(dedupe_key=event.dedupe_key).exists():
                 return None
             raise
     event_recorded.send(sender=Event, event=event)
     return event
 
+
+class UnknownVisitor(Exception):
+    """No visitor has this id (any more): the browser needs a new one."""
+
+
+def record_visitor_event(visitor_id, type, **fields):
+    """``record_event`` for the visitor with this id, in one statement when the database
+    can: the tracking hot path, which never loads the visitor. Raises UnknownVisitor."""
+    event = build_event(type, **fields)
+    if not can_insert_for_visitor(Event):
+        visitor = Visitor.objects.filter(pk=visitor_id).first()
+        if visitor is None:
+            raise UnknownVisitor(visitor_id)
+        return record_event(type, visitor=visitor, **fields)
+    if not insert_for_visitor(event, visitor_id):
+        if event.dedupe_key and Event.objects.filter(dedupe_key=event.dedupe_key).exists():
+            return None
+        raise UnknownVisitor(visitor_id)
+    event_recorded.send(sender=Event, event=event)
+    return event

@@ -5,6 +5,7 @@ messages naming the same fields.
 """
 
 import hashlib
+from datetime import timedelta
 
 from django import forms
 from django.db import transaction
@@ -16,7 +17,7 @@ from .identity import identify_contact
 from .models import Contact
 
 # An imported event may be dated at most this far in the future (clock skew).
-FUTURE_TOLERANCE = timezone.timedelta(days=1)
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 class ContactRecordForm(forms.Form):

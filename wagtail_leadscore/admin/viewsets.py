@@ -2,8 +2,8 @@
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.views.generic import CreateView, InspectView
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from ..models import ApiKey, Contact
 

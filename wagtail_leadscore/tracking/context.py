@@ -8,20 +8,24 @@ from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
 from ..conf import get_setting
+from ..events import UnknownVisitor, record_event, record_visitor_event
 from ..models import Visitor
 from .filters import describe_user_agent, is_excluded_request, privacy_allows_tracking
 
 COOKIE_SALT = "wagtail_leadscore.visitor"
-# last_seen is refreshed at most this often, sparing an UPDATE on most page views.
+# last_seen is refreshed at most this often per visitor and process, sparing an UPDATE on
+# nearly every page view; the dict remembers when this process last refreshed whom.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+_last_touched = {}
+_LAST_TOUCHED_MAX = 10_000
 
 
 class TrackingContext:
     def __init__(self, request):
         self.request = request
         self.cookie_needs_update = False
-        # Set when this request recorded a page view, so the beacon can dedupe it.
-        self.view_nonce = None
+        # (nonce, visitor id) of the page view this request recorded, for the tracker tag.
+        self.recorded_view = None
 
     @cached_property
     def privacy_allows(self):
@@ -61,21 +65,35 @@ class TrackingContext:
 
     def new_visitor(self, contact=None):
         user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
-        return Visitor.objects.create(
+        visitor = Visitor.objects.create(
             contact=contact, user_agent=user_agent, **describe_user_agent(user_agent)
         )
+        _last_touched[visitor.pk] = visitor.last_seen
+        return visitor
+
+    def record(self, type, **fields):
+        """Append an event of this browser's visitor (created if need be); None if a
+        duplicate. A returning visitor costs one statement: it is never loaded."""
+        visitor_id = self.cookie_visitor_id
+        if visitor_id is not None and "visitor" not in self.__dict__:
+            try:
+                event = record_visitor_event(visitor_id, type, **fields)
+            except UnknownVisitor:  # pruned or erased: this browser starts afresh
+                self.visitor = None
+            else:
+                if event is not None:
+                    touch(visitor_id)
+                return event
+        visitor = self.ensure_visitor()
+        event = record_event(type, visitor=visitor, **fields)
+        if event is not None:
+            touch(visitor.pk)
+        return event
 
     def use_visitor(self, visitor):
         """Make ``visitor`` the one of this browser from now on."""
         self.visitor = visitor
         self.cookie_needs_update = True
-
-    def touch(self, visitor):
-        """Refresh last_seen, at most once per LAST_SEEN_RESOLUTION."""
-        now = timezone.now()
-        if now - visitor.last_seen >= LAST_SEEN_RESOLUTION:
-            Visitor.objects.filter(pk=visitor.pk).update(last_seen=now)
-            visitor.last_seen = now
 
     def update_cookie(self, response):
         """Set (or delete) the visitor cookie; such a response is for this browser only."""
@@ -97,3 +115,17 @@ class TrackingContext:
             # Consent withdrawn or DNT switched on: forget this browser.
             patch_cache_control(response, private=True)
             response.delete_cookie(name, domain=get_setting("COOKIE_DOMAIN"))
+
+
+def touch(visitor_id):
+    """Refresh a visitor's last_seen, at most once per LAST_SEEN_RESOLUTION per process."""
+    now = timezone.now()
+    last = _last_touched.get(visitor_id)
+    if last is not None and now - last < LAST_SEEN_RESOLUTION:
+        return
+    if len(_last_touched) >= _LAST_TOUCHED_MAX:
+        _last_touched.clear()
+    _last_touched[visitor_id] = now
+    Visitor.objects.filter(pk=visitor_id, last_seen__lt=now - LAST_SEEN_RESOLUTION).update(
+        last_seen=now
+    )

@@ -1,5 +1,6 @@
 """Page views, recorded when Wagtail serves a page or when the beacon reports one."""
 
+import hashlib
 import secrets
 import time
 
@@ -7,7 +8,6 @@ from django.core import signing
 
 from ..conf import get_setting
 from ..db import savepoint_if_in_transaction
-from ..events import record_event
 from .health import note_tracking_failure
 
 UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -25,11 +25,6 @@ def stored_query(query_dict):
     return query.urlencode()
 
 
-def view_dedupe_key(visitor_id, nonce):
-    """The key a page view is logged under by the server and by the beacon alike."""
-    return f"view:{visitor_id}:{nonce}"
-
-
 def record_page_view(request, page):
     """The server-side half: called by the ``before_serve_page`` hook; never raises.
 
@@ -43,27 +38,32 @@ def record_page_view(request, page):
         return
     try:
         with savepoint_if_in_transaction():
-            visitor = context.ensure_visitor()
-            nonce = secrets.token_urlsafe(12)
-            record_event(
+            event = context.record(
                 "page_view",
-                visitor=visitor,
                 page=page,
                 path=request.path,
                 query=stored_query(request.GET),
                 referrer=request.META.get("HTTP_REFERER", ""),
                 properties=utm_properties(request.GET),
-                dedupe_key=view_dedupe_key(visitor.pk, nonce),
             )
-            context.touch(visitor)
-        context.view_nonce = nonce
+        context.recorded_view = (secrets.token_urlsafe(12), event.visitor_id)
     except Exception as error:  # noqa: BLE001 - the page is always served
         note_tracking_failure(error)
 
 
-def make_view_token(page_id, nonce):
-    """What the tracker tag embeds: the page, and the server-side view it may repeat."""
-    return signing.dumps({"p": page_id, "n": nonce, "t": int(time.time())}, salt=VIEW_TOKEN_SALT)
+def view_fingerprint(visitor_id, nonce):
+    """Ties a rendered view to its visitor without putting the visitor's id in the HTML."""
+    return hashlib.sha256(f"{visitor_id}:{nonce}".encode()).hexdigest()[:20]
+
+
+def make_view_token(page_id, recorded_view=None):
+    """What the tracker tag embeds: the page, and the server-side view (nonce, visitor id)
+    that the beacon of the same browser would otherwise count a second time."""
+    claims = {"p": page_id, "t": int(time.time())}
+    if recorded_view is not None:
+        nonce, visitor_id = recorded_view
+        claims.update(n=nonce, h=view_fingerprint(visitor_id, nonce))
+    return signing.dumps(claims, salt=VIEW_TOKEN_SALT)
 
 
 def read_view_token(token):
@@ -75,11 +75,10 @@ def read_view_token(token):
     return claims if isinstance(claims, dict) else None
 
 
-def beacon_view_key(visitor_id, claims, beacon_id):
-    """The server already logged this view if the HTML was rendered for this visitor just
-    now; a copy from a cache (another visitor's, or an old one) is a new view."""
-    nonce = claims.get("n") if claims else None
-    fresh = claims and time.time() - claims.get("t", 0) <= get_setting("BEACON_DEDUPE_SECONDS")
-    if nonce and fresh:
-        return view_dedupe_key(visitor_id, nonce)
-    return f"beacon:{visitor_id}:{beacon_id}"
+def repeats_server_view(claims, visitor_id):
+    """True if the server recorded this view for this very visitor just now. A copy from a
+    cache (another visitor's HTML, or an old one) is a view of its own."""
+    if not claims or not claims.get("n") or visitor_id is None:
+        return False
+    fresh = time.time() - claims.get("t", 0) <= get_setting("BEACON_DEDUPE_SECONDS")
+    return fresh and claims.get("h") == view_fingerprint(visitor_id, claims["n"])

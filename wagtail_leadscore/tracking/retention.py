@@ -1,5 +1,7 @@
 """Data minimisation: anonymous browsing data is not kept forever."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from ..conf import get_setting
@@ -14,7 +16,7 @@ def prune_anonymous_visitors(now=None):
     days = get_setting("ANONYMOUS_RETENTION_DAYS")
     if days is None:
         return 0
-    cutoff = (now or timezone.now()) - timezone.timedelta(days=days)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
     stale = Visitor.objects.filter(contact__isnull=True, last_seen__lt=cutoff)
     count = stale.count()
     stale.delete()

@@ -8,11 +8,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ..conf import get_setting
-from ..events import record_event
+from ..db import savepoint_if_in_transaction
 from ..http import BadRequest, JSONObjectField, error_response, form_errors, parse_json_body
 from ..ratelimit import is_rate_limited
 from .health import note_tracking_failure
-from .pageviews import beacon_view_key, read_view_token, utm_properties
+from .pageviews import read_view_token, repeats_server_view, utm_properties
 
 MAX_BEACON_BODY = 8 * 1024
 
@@ -87,26 +87,22 @@ def beacon(request):
 
 
 def record_beacon(context, data):
-    visitor = context.ensure_visitor()
     claims = data["view"]
     kind = data["type"]
     if kind == "page_view":
-        dedupe_key = beacon_view_key(visitor.pk, claims, data["id"])
+        if repeats_server_view(claims, context.cookie_visitor_id):
+            return  # the server recorded this view when it rendered the page
         properties = utm_properties(QueryDict(data["query"].lstrip("?")))
     else:
-        dedupe_key = f"{kind}:{visitor.pk}:{data['id']}"
         properties = data["properties"]
-    event = record_event(
-        kind,
-        visitor=visitor,
-        page_id=claims.get("p") if claims else None,
-        name=data["name"],
-        path=data["path"],
-        query=data["query"].lstrip("?"),
-        referrer=data["referrer"],
-        properties=properties,
-        dedupe_key=dedupe_key,
-    )
-    if event is not None:
-        context.touch(visitor)
-
+    with savepoint_if_in_transaction():
+        context.record(
+            kind,
+            page_id=claims.get("p") if claims else None,
+            name=data["name"],
+            path=data["path"],
+            query=data["query"].lstrip("?"),
+            referrer=data["referrer"],
+            properties=properties,
+            dedupe_key=f"js:{kind}:{data['id']}",
+        )

@@ -20,7 +20,8 @@ class Command(BaseCommand):
             self.stdout.write(f"API key {api_key.name!r}: {raw_key}")
             self.stdout.write("Store it now: it is not shown again.")
             return
-        revoked = ApiKey.objects.filter(prefix=name_or_prefix, is_active=True).update(is_active=False)
+        active_keys = ApiKey.objects.filter(prefix=name_or_prefix, is_active=True)
+        revoked = active_keys.update(is_active=False)
         if not revoked:
             raise CommandError(f"No active API key with prefix {name_or_prefix!r}.")
         self.stdout.write(f"Revoked {revoked} key(s).")
