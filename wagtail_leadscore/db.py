@@ -1,6 +1,7 @@
 """Database helpers shared by the write paths."""
 
 from contextlib import nullcontext
+from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
@@ -32,25 +33,7 @@ def insert_for_visitor(event, visitor_id):
 
     model = type(event)
     connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    fields = [
-        field for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in ("visitor_id", "contact_id")
-    ]
-    # PostgreSQL types the SELECT list from its values, so NULLs need their column's type.
-    if connection.vendor == "postgresql":
-        placeholders = [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
-    else:
-        placeholders = ["%s"] * len(fields)
-    visitor_table = quote(Visitor._meta.db_table)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(field.column) for field in fields)}, "
-        f"{quote('visitor_id')}, {quote('contact_id')}) "
-        f"SELECT {', '.join(placeholders)}, v.{quote('id')}, v.{quote('contact_id')} "
-        f"FROM {visitor_table} v WHERE v.{quote('id')} = %s "
-        f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('contact_id')}"
-    )
+    sql, fields = _insert_for_visitor_sql(model, connection.alias)
     params = [field.get_db_prep_save(getattr(event, field.attname), connection)
               for field in fields]
     params.append(Visitor._meta.pk.get_db_prep_value(visitor_id, connection))
@@ -64,3 +47,29 @@ def insert_for_visitor(event, visitor_id):
     event._state.adding = False
     event._state.db = connection.alias
     return True
+
+
+@lru_cache(maxsize=None)
+def _insert_for_visitor_sql(model, alias):
+    from .models import Visitor
+
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = [
+        field for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in ("visitor_id", "contact_id")
+    ]
+    # PostgreSQL types the SELECT list from its values, so NULLs need their column's type.
+    if connection.vendor == "postgresql":
+        placeholders = [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
+    else:
+        placeholders = ["%s"] * len(fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}, "
+        f"{quote('visitor_id')}, {quote('contact_id')}) "
+        f"SELECT {', '.join(placeholders)}, v.{quote('id')}, v.{quote('contact_id')} "
+        f"FROM {quote(Visitor._meta.db_table)} v WHERE v.{quote('id')} = %s "
+        f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('contact_id')}"
+    )
+    return sql, fields

@@ -8,7 +8,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
 from ..conf import get_setting
-from ..events import UnknownVisitor, record_event, record_visitor_event
+from ..events import UnknownVisitor, record_visitor_event
 from ..models import Visitor
 from .filters import describe_user_agent, is_excluded_request, privacy_allows_tracking
 
@@ -73,21 +73,19 @@ class TrackingContext:
 
     def record(self, type, **fields):
         """Append an event of this browser's visitor (created if need be); None if a
-        duplicate. A returning visitor costs one statement: it is never loaded."""
-        visitor_id = self.cookie_visitor_id
-        if visitor_id is not None and "visitor" not in self.__dict__:
-            try:
-                event = record_visitor_event(visitor_id, type, **fields)
-            except UnknownVisitor:  # pruned or erased: this browser starts afresh
-                self.visitor = None
-            else:
-                if event is not None:
-                    touch(visitor_id)
-                return event
-        visitor = self.ensure_visitor()
-        event = record_event(type, visitor=visitor, **fields)
+        duplicate. One statement for a known visitor, which is never loaded."""
+        visitor = self.__dict__.get("visitor")
+        visitor_id = visitor.pk if visitor is not None else self.cookie_visitor_id
+        if visitor_id is None:
+            visitor_id = self.ensure_visitor().pk
+        try:
+            event = record_visitor_event(visitor_id, type, **fields)
+        except UnknownVisitor:  # pruned or erased since: this browser starts afresh
+            self.visitor = None
+            visitor_id = self.ensure_visitor().pk
+            event = record_visitor_event(visitor_id, type, **fields)
         if event is not None:
-            touch(visitor.pk)
+            touch(visitor_id)
         return event
 
     def use_visitor(self, visitor):

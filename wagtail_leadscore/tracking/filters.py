@@ -26,7 +26,7 @@ def is_bot_user_agent(user_agent, extra_patterns=()):
         return True
     if any(re.search(pattern, user_agent, re.IGNORECASE) for pattern in extra_patterns):
         return True
-    return parse_user_agent(user_agent).is_bot
+    return describe_user_agent(user_agent)["is_bot"]
 
 
 def request_is_bot(request):
@@ -71,8 +71,10 @@ def is_excluded_request(request):
     return request_is_bot(request)
 
 
+@lru_cache(maxsize=4096)
 def describe_user_agent(user_agent):
-    """The device, browser, OS and bot flag a Visitor keeps."""
+    """The device, browser, OS and bot flag a Visitor keeps (parsed once per user agent:
+    the result is shared, never modify it)."""
     parsed = parse_user_agent(user_agent)
     if parsed.is_mobile:
         device = "mobile"
