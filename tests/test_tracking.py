@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
 from wagtail_leadscore.models import Event, Visitor
@@ -158,3 +159,23 @@ def test_unpublished_page_is_404_and_untracked(browser_client, demo_pages):
 def test_only_get_is_a_page_view(browser_client, demo_pages):
     assert browser_client.head(demo_pages[0].url).status_code == 200
     assert not Event.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_tracking_in_autocommit_keeps_the_sessions_commit_mode(browser_client, demo_pages):
+    """Outside a transaction (production), a page view on PostgreSQL commits without waiting
+    for the disk flush, for that one statement: the connection's own mode is unchanged."""
+    browser_client.get(demo_pages[0].url)
+    with CaptureQueriesContext(connection) as queries:
+        browser_client.get(demo_pages[1].url)  # the returning visitor's single statement
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1
+    assert ("set_config('synchronous_commit', 'off', true)" in inserts[0]) == \
+        (connection.vendor == "postgresql")
+    assert list(page_views().order_by("occurred_at").values_list("path", flat=True)) == \
+        [demo_pages[0].url, demo_pages[1].url]
+    assert page_views().values("visitor").distinct().count() == 1
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

@@ -45,6 +45,9 @@ DEFAULTS = {
     # Anonymous visitors (never identified) and their events are deleted after this
     # many days without a visit; None keeps them forever.
     "ANONYMOUS_RETENTION_DAYS": 395,
+    # PostgreSQL: tracked events (page views, beacons) do not wait for the disk flush of
+    # their commit; a database server crash can lose the last moment of them (see README).
+    "TRACKING_ASYNC_COMMIT": True,
     # Header carrying the client IP behind a trusted proxy (e.g. "HTTP_X_FORWARDED_FOR").
     "CLIENT_IP_HEADER": None,
 }

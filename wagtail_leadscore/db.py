@@ -21,19 +21,24 @@ def can_insert_for_visitor(model):
     return connections[router.db_for_write(model)].features.can_return_columns_from_insert
 
 
-def insert_for_visitor(event, visitor_id):
+def insert_for_visitor(event, visitor_id, async_commit=False):
     """INSERT ``event`` for a visitor, with the visitor's current contact, in one statement.
 
     ``INSERT … SELECT … FROM visitor WHERE id = … ON CONFLICT DO NOTHING RETURNING``: no
     SELECT round trip first, and a seen ``dedupe_key`` is skipped without an error. Returns
     False when nothing was inserted (no such visitor, or the dedupe_key was seen). Needs
     INSERT … RETURNING (PostgreSQL, SQLite 3.35+).
+
+    ``async_commit`` on PostgreSQL, outside a transaction: the statement's own commit does
+    not wait for the WAL flush (``synchronous_commit`` off for this statement only).
     """
     from .models import Visitor
 
     model = type(event)
     connection = connections[router.db_for_write(model)]
-    sql, fields = _insert_for_visitor_sql(model, connection.alias)
+    async_commit = (async_commit and connection.vendor == "postgresql"
+                    and not connection.in_atomic_block)
+    sql, fields = _insert_for_visitor_sql(model, connection.alias, async_commit)
     params = [field.get_db_prep_save(getattr(event, field.attname), connection)
               for field in fields]
     params.append(Visitor._meta.pk.get_db_prep_value(visitor_id, connection))
@@ -50,7 +55,7 @@ def insert_for_visitor(event, visitor_id):
 
 
 @lru_cache(maxsize=None)
-def _insert_for_visitor_sql(model, alias):
+def _insert_for_visitor_sql(model, alias, async_commit):
     from .models import Visitor
 
     connection = connections[alias]
@@ -64,12 +69,18 @@ def _insert_for_visitor_sql(model, alias):
         placeholders = [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
     else:
         placeholders = ["%s"] * len(fields)
+    # set_config(..., true) lasts for the statement's own (implicit) transaction only.
+    commit_mode = (
+        "WITH leadscore_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        if async_commit else ""
+    )
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"{commit_mode}INSERT INTO {quote(model._meta.db_table)} "
         f"({', '.join(quote(field.column) for field in fields)}, "
         f"{quote('visitor_id')}, {quote('contact_id')}) "
         f"SELECT {', '.join(placeholders)}, v.{quote('id')}, v.{quote('contact_id')} "
-        f"FROM {quote(Visitor._meta.db_table)} v WHERE v.{quote('id')} = %s "
+        f"FROM {quote(Visitor._meta.db_table)} v{', leadscore_commit' if async_commit else ''} "
+        f"WHERE v.{quote('id')} = %s "
         f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('contact_id')}"
     )
     return sql, fields

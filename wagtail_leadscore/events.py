@@ -12,6 +12,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .conf import get_setting
 from .db import can_insert_for_visitor, insert_for_visitor, savepoint_if_in_transaction
 from .models import Event, Visitor
 
@@ -141,7 +142,7 @@ def record_visitor_event(visitor_id, type, **fields):
         if visitor is None:
             raise UnknownVisitor(visitor_id)
         return record_event(type, visitor=visitor, **fields)
-    if not insert_for_visitor(event, visitor_id):
+    if not insert_for_visitor(event, visitor_id, get_setting("TRACKING_ASYNC_COMMIT")):
         if event.dedupe_key and Event.objects.filter(dedupe_key=event.dedupe_key).exists():
             return None
         raise UnknownVisitor(visitor_id)
