@@ -133,6 +133,7 @@ def test_api_key_command(capsys):
     call_command("leadscore_api_key", "create", "Phone system")
     raw = capsys.readouterr().out.split(": ", 1)[1].split()[0]
     key = ApiKey.objects.get(name="Phone system")
+    assert raw.startswith("ls_") and key.prefix == raw[:11]
     assert key.hashed_key == ApiKey.hash(raw) and raw not in key.hashed_key
     call_command("leadscore_api_key", "revoke", key.prefix)
     assert not ApiKey.objects.get().is_active

@@ -1,6 +1,6 @@
 """Database helpers shared by the write paths."""
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
@@ -15,6 +15,20 @@ def savepoint_if_in_transaction(using=DEFAULT_DB_ALIAS):
     if connections[using].in_atomic_block:
         return transaction.atomic(using=using)
     return nullcontext()
+
+
+@contextmanager
+def tracking_transaction(model, async_commit):
+    """One transaction (one commit) for a few tracking writes, e.g. a new visitor and its
+    first event; on PostgreSQL, with ``async_commit``, a commit that does not wait for the
+    disk flush. Inside the caller's transaction it is only a savepoint, and never async."""
+    connection = connections[router.db_for_write(model)]
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(using=connection.alias):
+        if async_commit and outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def can_insert_for_visitor(model):

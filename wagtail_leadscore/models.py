@@ -142,7 +142,7 @@ class ApiKey(models.Model):
     """A key for the HTTP API. Only its SHA-256 is stored; the key is shown once."""
 
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -160,8 +160,12 @@ class ApiKey(models.Model):
         return hashlib.sha256(raw_key.encode()).hexdigest()
 
     def set_new_key(self):
-        """Give this key a new secret and return it: the only time it is readable."""
-        raw_key = secrets.token_urlsafe(32)
-        self.prefix = raw_key[:8]
+        """Give this key a new secret and return it: the only time it is readable.
+
+        Keys start with "ls_" so secret scanners (and people) recognise them; the stored
+        prefix (never starting with "-") names the key in lists and on the command line.
+        """
+        raw_key = "ls_" + secrets.token_urlsafe(32)
+        self.prefix = raw_key[:11]
         self.hashed_key = self.hash(raw_key)
         return raw_key

@@ -8,6 +8,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 
 from ..conf import get_setting
+from ..db import tracking_transaction
 from ..events import UnknownVisitor, record_visitor_event
 from ..models import Visitor
 from .filters import describe_user_agent, is_excluded_request, privacy_allows_tracking
@@ -76,17 +77,19 @@ class TrackingContext:
         duplicate. One statement for a known visitor, which is never loaded."""
         visitor = self.__dict__.get("visitor")
         visitor_id = visitor.pk if visitor is not None else self.cookie_visitor_id
-        if visitor_id is None:
-            visitor_id = self.ensure_visitor().pk
-        try:
-            event = record_visitor_event(visitor_id, type, **fields)
-        except UnknownVisitor:  # pruned or erased since: this browser starts afresh
-            self.visitor = None
-            visitor_id = self.ensure_visitor().pk
-            event = record_visitor_event(visitor_id, type, **fields)
-        if event is not None:
-            touch(visitor_id)
-        return event
+        if visitor_id is not None:
+            try:
+                event = record_visitor_event(visitor_id, type, **fields)
+            except UnknownVisitor:  # pruned or erased since: this browser starts afresh
+                self.visitor = None
+            else:
+                if event is not None:
+                    touch(visitor_id)
+                return event
+        # A new visitor and its first event: one commit. A visitor row lost in a database
+        # crash is harmless: its cookie is then unknown, and the browser gets a new one.
+        with tracking_transaction(Visitor, get_setting("TRACKING_ASYNC_COMMIT")):
+            return record_visitor_event(self.ensure_visitor().pk, type, **fields)
 
     def use_visitor(self, visitor):
         """Make ``visitor`` the one of this browser from now on."""
