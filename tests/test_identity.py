@@ -113,3 +113,17 @@ def test_record_event_public_api():
     assert record_event("offline", contact=contact, dedupe_key="k1") is None
     with pytest.raises(ValueError):
         record_event("no_such_type", contact=contact)
+
+
+def test_event_types_registered_by_a_hook(client):
+    from wagtail import hooks
+
+    from wagtail_leadscore.events import EventType, event_types
+
+    webinar = EventType("webinar_attended", "Webinar attended")
+    with hooks.register_temporarily("register_leadscore_event_types", lambda: [webinar]):
+        assert event_types.get("webinar_attended") == webinar
+        contact = identify(None, "ewa@example.com")
+        assert record_event("webinar_attended", contact=contact).type == "webinar_attended"
+    with pytest.raises(ValueError):
+        record_event("webinar_attended", contact=contact)

@@ -41,21 +41,24 @@ BUILTIN_EVENT_TYPES = (
 
 
 class EventTypeRegistry:
-    """The built-in types plus those of the hook, collected on first use."""
+    """The built-in types plus those of the hook, collected again when the hooks change."""
 
     def __init__(self, builtins):
         self._builtins = builtins
-        self._types = None
+        self._hooks = None
+        self._types = {}
 
     @property
     def types(self):
-        if self._types is None:
-            from wagtail import hooks
+        from wagtail import hooks
 
+        registered = tuple(hooks.get_hooks("register_leadscore_event_types"))
+        if registered != self._hooks:
             collected = list(self._builtins)
-            for hook in hooks.get_hooks("register_leadscore_event_types"):
+            for hook in registered:
                 collected.extend(hook())
             self._types = {event_type.name: event_type for event_type in collected}
+            self._hooks = registered
         return self._types
 
     def __contains__(self, name):
