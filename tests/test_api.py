@@ -137,3 +137,19 @@ def test_api_key_command(capsys):
     assert key.hashed_key == ApiKey.hash(raw) and raw not in key.hashed_key
     call_command("leadscore_api_key", "revoke", key.prefix)
     assert not ApiKey.objects.get().is_active
+
+
+def test_non_string_values_are_400_naming_every_field(client, api_key):
+    response = post(client, EVENTS, {"type": "offline", "email": "a@example.com",
+                                     "occurred_at": 12345, "name": True,
+                                     "phone": 600100200}, key=api_key)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"occurred_at", "name"}
+
+
+def test_repeated_calls_add_no_identify_events(client, api_key):
+    payload = {"type": "offline", "name": "Budma", "email": "a@example.com", "id": "e-1"}
+    for _ in range(3):
+        post(client, EVENTS, payload, key=api_key)
+        post(client, CONTACTS, {"email": "a@example.com"}, key=api_key)
+    assert sorted(Event.objects.values_list("type", flat=True)) == ["identify", "offline"]

@@ -180,3 +180,37 @@ def test_last_seen_is_refreshed_at_most_once_a_minute(browser_client, demo_pages
     visitor.refresh_from_db()
     assert visitor.last_seen.isoformat() == "2026-11-02T10:05:00+00:00"
     assert visitor.first_seen.isoformat() == "2026-11-02T10:00:00+00:00"
+
+
+def test_hostile_json_is_a_400_never_a_500(browser_client):
+    deep = browser_client.post(BEACON, "[" * 5000, content_type="application/json")
+    assert deep.status_code == 400
+    nested = {"a": {"b": {"c": {"d": {"e": 1}}}}}
+    assert beacon(browser_client, type="custom", name="x", properties=nested).status_code == 400
+    nul = beacon(browser_client, type="custom", name="x", properties={"k": "a\x00b"})
+    assert nul.status_code == 400 and "properties" in nul.json()["errors"]
+    assert not Event.objects.exists()
+
+
+def test_long_urls_are_cut_not_refused(browser_client):
+    response = beacon(browser_client, path="/" + "ą" * 1500, referrer="https://x/" + "r" * 3000)
+    assert response.status_code == 204
+    event = Event.objects.get()
+    assert len(event.path.encode()) <= 2000 and len(event.referrer) == 2048
+
+
+def test_beacon_never_logs_an_identity_token(browser_client):
+    beacon(browser_client, query="?ls_id=secret-token&utm_source=mail")
+    event = Event.objects.get()
+    assert event.query == "utm_source=mail" and event.properties == {"utm_source": "mail"}
+
+
+def test_rate_limit_behind_a_proxy_uses_the_address_the_proxy_saw(browser_client,
+                                                                  settings_leadscore):
+    settings_leadscore(BEACON_RATE_LIMIT=2, CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR")
+    # The client makes up the left part; our proxy appends the address it saw.
+    statuses = [
+        beacon(browser_client, headers={"HTTP_X_FORWARDED_FOR": f"10.0.0.{i}, 198.51.100.9"})
+        .status_code for i in range(4)
+    ]
+    assert statuses == [204, 204, 429, 429]

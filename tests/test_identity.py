@@ -87,21 +87,27 @@ def test_identity_token_identifies_a_new_device(browser_client, demo_pages):
     contact = identify(None, "horacy@example.com")
     token = make_identity_token(contact)
     response = browser_client.get(f"{demo_pages[0].url}?ls_id={token}&utm_medium=email")
-    assert response.status_code == 200 and "leadscore_vid" in response.cookies
+    # Identified, then sent to the same URL without the token (a credential).
+    assert response.status_code == 302 and "leadscore_vid" in response.cookies
+    assert response["Location"] == f"{demo_pages[0].url}?utm_medium=email"
+    assert "no-cache" in response["Cache-Control"]
+    browser_client.get(response["Location"])
     view = Event.objects.get(type="page_view")
-    assert view.contact == contact
-    assert "ls_id" not in view.query and "utm_medium=email" in view.query
+    assert view.contact == contact and view.query == "utm_medium=email"
+    assert [e.properties["via"] for e in contact.events.filter(type="identify")
+            .order_by("occurred_at")] == ["identify", "token"]
 
 
 def test_tampered_or_expired_identity_token_is_ignored(browser_client, demo_pages,
                                                        time_machine):
     contact = identify(None, "horacy@example.com")
     token = make_identity_token(contact)
-    browser_client.get(f"{demo_pages[0].url}?ls_id={token[:-2]}xx")
+    tampered = browser_client.get(f"{demo_pages[0].url}?ls_id={token[:-2]}xx")
+    assert tampered.status_code == 302 and tampered["Location"] == demo_pages[0].url
     time_machine.move_to(timezone.now() + timedelta(days=31))
-    browser_client.get(f"{demo_pages[0].url}?ls_id={token}")
-    assert Event.objects.filter(type="page_view", contact__isnull=True).count() == 2
+    browser_client.get(f"{demo_pages[0].url}?ls_id={token}", follow=True)
     assert not Visitor.objects.filter(contact=contact).exists()
+    assert Event.objects.filter(type="page_view", contact__isnull=True).count() == 1
 
 
 def test_record_event_public_api():
@@ -127,3 +133,13 @@ def test_event_types_registered_by_a_hook(client):
         assert record_event("webinar_attended", contact=contact).type == "webinar_attended"
     with pytest.raises(ValueError):
         record_event("webinar_attended", contact=contact)
+
+
+def test_facts_of_any_form_value_type_are_stored():
+    from datetime import date
+    from decimal import Decimal
+
+    contact = identify(None, "cfo@example.com", budget=Decimal("50000.50"),
+                       start=date(2027, 3, 1))
+    contact.refresh_from_db()
+    assert contact.facts == {"budget": "50000.50", "start": "2027-03-01"}

@@ -30,3 +30,19 @@ def test_prune_keeps_contacts_and_recent_visitors(browser_client, demo_pages, ti
     assert result(task_id) == 1
     assert set(Visitor.objects.all()) == {old_known, fresh_anonymous}
     assert not Event.objects.filter(visitor_id=stale_anonymous.pk).exists()
+
+
+def test_prune_keeps_a_contacts_events_and_can_be_switched_off(settings_leadscore):
+    long_ago = timezone.now() - timedelta(days=400)
+    holder = Visitor.objects.create(first_seen=long_ago, last_seen=long_ago)
+    contact = identify(None, "kept@example.com")
+    Event.objects.create(type="download", visitor=holder, contact=contact)
+    settings_leadscore(ANONYMOUS_RETENTION_DAYS=None)
+    Visitor.objects.create(first_seen=long_ago, last_seen=long_ago)
+    assert async_task("wagtail_leadscore.tasks.prune_anonymous_visitors", sync=True)
+    assert Visitor.objects.count() == 2
+    settings_leadscore(ANONYMOUS_RETENTION_DAYS=30)
+    task_id = async_task("wagtail_leadscore.tasks.prune_anonymous_visitors", sync=True)
+    assert result(task_id) == 1
+    assert list(Visitor.objects.all()) == [holder]
+    assert contact.events.filter(type="download").exists()

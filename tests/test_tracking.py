@@ -179,3 +179,41 @@ def test_tracking_in_autocommit_keeps_the_sessions_commit_mode(browser_client, d
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+
+
+def test_password_protected_page_is_not_a_view_until_unlocked(browser_client, demo_pages):
+    from wagtail.models import PageViewRestriction
+
+    page = demo_pages[1]
+    PageViewRestriction.objects.create(page=page, restriction_type="password", password="x")
+    response = browser_client.get(page.url)
+    assert response.status_code == 200 and b"password" in response.content.lower()
+    assert not Event.objects.exists()
+
+
+def test_bots_get_the_tracker_for_shared_caches(client, demo_pages):
+    response = client.get(demo_pages[0].url, HTTP_USER_AGENT="Googlebot/2.1")
+    assert b"leadscore-config" in response.content and not Event.objects.exists()
+
+
+def test_wagtail_editors_without_is_staff_are_not_tracked(browser_client, demo_pages,
+                                                          django_user_model):
+    from django.contrib.auth.models import Group
+
+    editor = django_user_model.objects.create_user("editor", password="x", is_staff=False)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    browser_client.force_login(editor)
+    response = browser_client.get(demo_pages[0].url)
+    assert b"leadscore-config" not in response.content and not Event.objects.exists()
+
+
+def test_broken_consent_check_serves_the_page_untracked(browser_client, demo_pages,
+                                                       settings_leadscore):
+    settings_leadscore(TRACKING_MODE="consent", CONSENT_CHECK=f"{__name__}.broken_check")
+    before = tracking_failure_count()
+    assert browser_client.get(demo_pages[0].url).status_code == 200
+    assert not Event.objects.exists() and tracking_failure_count() > before
+
+
+def broken_check(request):
+    raise RuntimeError("the cookie banner's callable is broken")

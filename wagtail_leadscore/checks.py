@@ -5,12 +5,54 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, get_setting
 
 MIDDLEWARE_PATH = "wagtail_leadscore.tracking.middleware.TrackingMiddleware"
 TRACKING_MODES = ("always", "respect_dnt", "consent")
+SAMESITE_VALUES = ("Lax", "Strict", "None")
+
+
+def is_string_list(value):
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def is_positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+# (id, keys, is_valid, requirement), checked in order; a key that failed is not checked again,
+# so the rules after the type rule of a key may rely on its type.
+SETTING_RULES = (
+    ("E001", ("TRACKING_MODE",), lambda value: value in TRACKING_MODES,
+     f"must be one of {TRACKING_MODES}"),
+    ("E002", ("COOKIE_AGE", "IDENTITY_TOKEN_MAX_AGE"),
+     lambda value: isinstance(value, timedelta), "must be a datetime.timedelta"),
+    ("E005", ("IGNORE_PATH_PREFIXES", "BOT_USER_AGENT_PATTERNS", "CONSENT_COOKIE_VALUES"),
+     is_string_list, "must be a list or tuple of strings: a plain string is read as one entry "
+     'per character ("/careers/" as "/", "c", "a", ...), so write ["/careers/"]'),
+    ("E006", ("IGNORE_PATH_PREFIXES",), lambda value: all(p.startswith("/") for p in value),
+     'must hold path prefixes that start with "/", like request.path'),
+    ("E007", ("SERVER_SIDE_TRACKING", "TRACK_STAFF", "TRACK_TIME_ON_PAGE", "TRACK_SCROLL_DEPTH",
+              "TRACKING_ASYNC_COMMIT"),
+     lambda value: isinstance(value, bool), "must be True or False"),
+    ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH"),
+     is_positive_int, "must be a positive integer"),
+    ("E009", ("ANONYMOUS_RETENTION_DAYS",), lambda value: value is None or is_positive_int(value),
+     "must be a positive integer (days), or None to keep anonymous visitors forever"),
+    ("E013", ("COOKIE_SAMESITE",),
+     lambda value: isinstance(value, str) and value.capitalize() in SAMESITE_VALUES,
+     'must be the string "Lax", "Strict" or "None"'),
+    ("E015", ("COOKIE_NAME", "CONSENT_COOKIE_NAME", "IDENTITY_TOKEN_PARAM"),
+     lambda value: isinstance(value, str) and value != "", "must be a non-empty string"),
+    ("E016", ("CLIENT_IP_HEADER",),
+     lambda value: value is None or value == "REMOTE_ADDR"
+     or (isinstance(value, str) and value.startswith("HTTP_")),
+     'must be None or a request.META key: "REMOTE_ADDR" or "HTTP_..." '
+     '(the X-Forwarded-For header is "HTTP_X_FORWARDED_FOR")'),
+)
 
 
 @register(Tags.compatibility)
@@ -21,19 +63,27 @@ def check_settings(app_configs, **kwargs):
         errors.append(Warning(f"Unknown setting WAGTAIL_LEADSCORE[{key!r}].",
                               hint="See the settings reference in the README.",
                               id="wagtail_leadscore.W001"))
-    if get_setting("TRACKING_MODE") not in TRACKING_MODES:
-        errors.append(Error(f"WAGTAIL_LEADSCORE['TRACKING_MODE'] must be one of {TRACKING_MODES}.",
-                            id="wagtail_leadscore.E001"))
-    for key in ("COOKIE_AGE", "IDENTITY_TOKEN_MAX_AGE"):
-        if not isinstance(get_setting(key), timedelta):
-            errors.append(Error(f"WAGTAIL_LEADSCORE[{key!r}] must be a datetime.timedelta.",
-                                id="wagtail_leadscore.E002"))
-    for pattern in get_setting("BOT_USER_AGENT_PATTERNS"):
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            errors.append(Error(f"Invalid regex {pattern!r} in BOT_USER_AGENT_PATTERNS: {error}",
-                                id="wagtail_leadscore.E003"))
+    invalid = set()
+    for error_id, keys, is_valid, requirement in SETTING_RULES:
+        for key in keys:
+            value = get_setting(key)
+            if key not in invalid and not is_valid(value):
+                invalid.add(key)
+                errors.append(Error(f"WAGTAIL_LEADSCORE[{key!r}] is {value!r}; it {requirement}.",
+                                    id=f"wagtail_leadscore.{error_id}"))
+    if ("COOKIE_SAMESITE" not in invalid and get_setting("COOKIE_SAMESITE").lower() == "none"
+            and get_setting("COOKIE_SECURE") is False):
+        errors.append(Error("WAGTAIL_LEADSCORE['COOKIE_SAMESITE'] \"None\" needs a Secure cookie: "
+                            "browsers drop a SameSite=None cookie without it.",
+                            hint="Set COOKIE_SECURE to None (Secure on HTTPS) or True.",
+                            id="wagtail_leadscore.E014"))
+    if "BOT_USER_AGENT_PATTERNS" not in invalid:
+        for pattern in get_setting("BOT_USER_AGENT_PATTERNS"):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                errors.append(Error(f"Invalid regex {pattern!r} in BOT_USER_AGENT_PATTERNS: "
+                                    f"{error}", id="wagtail_leadscore.E003"))
     if get_setting("CONSENT_CHECK"):
         try:
             import_string(get_setting("CONSENT_CHECK"))
@@ -58,4 +108,17 @@ def check_installation(app_configs, **kwargs):
     if auth in middleware and middleware.index(auth) > middleware.index(MIDDLEWARE_PATH):
         return [Error(f"Place {MIDDLEWARE_PATH!r} after {auth!r}, so staff can be excluded.",
                       id="wagtail_leadscore.E011")]
+    return []
+
+
+@register(Tags.urls)
+def check_urls(app_configs, **kwargs):
+    try:
+        reverse("wagtail_leadscore:beacon")
+    except NoReverseMatch:
+        return [Error("wagtail_leadscore's URLs are not included in ROOT_URLCONF: the tracker "
+                      "tag cannot reverse its beacon URL, so every page would fail.",
+                      hint='Add path("leadscore/", include("wagtail_leadscore.urls")) before '
+                           "Wagtail's include.",
+                      id="wagtail_leadscore.E017")]
     return []

@@ -74,6 +74,15 @@ class EventTypeRegistry:
 event_types = EventTypeRegistry(BUILTIN_EVENT_TYPES)
 
 
+# Paths are indexed: a PostgreSQL btree entry must stay under about 2.7 kB.
+MAX_PATH_BYTES = 2000
+
+
+def truncate_utf8(value, max_bytes):
+    encoded = value.encode()
+    return value if len(encoded) <= max_bytes else encoded[:max_bytes].decode(errors="ignore")
+
+
 def build_event(
     type,
     *,
@@ -98,7 +107,7 @@ def build_event(
         visitor=visitor,
         contact_id=contact.pk if contact else getattr(visitor, "contact_id", None),
         page_id=page.pk if page is not None else page_id,
-        path=path[:2048],
+        path=truncate_utf8(path, MAX_PATH_BYTES),
         query=query,
         referrer=referrer[:2048],
         properties=properties or {},

@@ -26,8 +26,8 @@ def parse_json_body(request, max_bytes=MAX_JSON_BODY):
         raise BadRequest({"body": [f"The body is larger than {max_bytes} bytes."]}, status=413)
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest({"body": [f"Invalid JSON: {error}"]}) from error
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise BadRequest({"body": [f"Invalid JSON: {error}"[:200]]}) from error
 
 
 def form_errors(form, prefix=""):
@@ -36,11 +36,28 @@ def form_errors(form, prefix=""):
 
 
 class JSONObjectField(forms.Field):
-    """A form field for a JSON object already decoded from the request body."""
+    """A form field for a JSON object already decoded from the request body: properties
+    and facts, kept shallow and free of NUL characters (which PostgreSQL's jsonb refuses)."""
+
+    max_depth = 4
 
     def to_python(self, value):
         if value in (None, ""):
             return {}
         if not isinstance(value, dict):
             raise forms.ValidationError("Must be a JSON object.")
+        self.check(value, depth=1)
         return value
+
+    def check(self, value, depth):
+        if depth > self.max_depth:
+            raise forms.ValidationError(f"Nested more than {self.max_depth} levels deep.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.check(key, depth)
+                self.check(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                self.check(item, depth + 1)
+        elif isinstance(value, str) and "\x00" in value:
+            raise forms.ValidationError("Must not contain NUL characters.")

@@ -40,15 +40,18 @@ def identify_contact(request, email, facts, *, via):
         raise ValueError(f"Invalid email address: {email!r}") from error
     with transaction.atomic():
         contact, created = Contact.objects.get_or_create(email=email)
-        if update_facts(contact, facts) or created:
-            contact.save()
+        if not created:  # concurrent identifies of one contact must not undo each other
+            contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        changed = update_facts(contact, facts)
+        if changed:
+            contact.save(update_fields=[*changed, "updated_at"])
         link_browser(request, contact, created=created, via=via)
     return contact
 
 
 def update_facts(contact, facts):
-    """Store the non-empty facts; True if anything changed."""
-    changed = False
+    """Store the non-empty facts; the names of the fields that changed."""
+    changed = set()
     for key, value in facts.items():
         if value in (None, "", [], {}):
             continue
@@ -56,31 +59,49 @@ def update_facts(contact, facts):
             value = str(value)[: Contact._meta.get_field(key).max_length]
             if getattr(contact, key) != value:
                 setattr(contact, key, value)
-                changed = True
+                changed.add(key)
         elif contact.facts.get(key) != value:
             contact.facts[key] = value
-            changed = True
-    return changed
+            changed.add("facts")
+    return sorted(changed)
 
 
 def link_browser(request, contact, *, via, created=False):
-    """Apply the identity rule to the browser of ``request`` and log an identify event."""
+    """Apply the identity rule to the browser of ``request``; log an identify event when a
+    browser was linked or the contact is new."""
     context = getattr(request, "leadscore", None)
     visitor = context.ensure_visitor() if context is not None and context.allowed else None
-    if visitor is not None:
-        if visitor.contact_id is None:
-            Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
-            Event.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
+    linked = False
+    if visitor is not None and visitor.contact_id != contact.pk:
+        # Compare-and-set: a visitor claimed meanwhile (another tab) counts as another's.
+        claimed = visitor.contact_id is None and Visitor.objects.filter(
+            pk=visitor.pk, contact__isnull=True
+        ).update(contact=contact)
+        if claimed:
             visitor.contact = contact
-        elif visitor.contact_id != contact.pk:
+            adopt_anonymous_history(visitor, contact)
+        else:
             visitor = context.new_visitor(contact=contact)
             context.use_visitor(visitor)
-    record_event(
-        "identify",
-        visitor=visitor,
-        contact=contact,
-        properties={"created": created, "via": via},
-    )
+        linked = True
+    if linked or created:
+        record_event(
+            "identify",
+            visitor=visitor,
+            contact=contact,
+            properties={"created": created, "via": via},
+        )
+
+
+def adopt_anonymous_history(visitor, contact):
+    """The visitor's anonymous events become the contact's: now, and again once this
+    transaction commits, for events (e.g. a beacon) that committed in between."""
+
+    def adopt():
+        Event.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
+
+    adopt()
+    transaction.on_commit(adopt)
 
 
 def make_identity_token(contact):
@@ -110,11 +131,7 @@ def contact_for_token(token):
 def identify_with_token(request, token):
     """Link the browser of ``request`` to the contact a valid token names; else do nothing."""
     contact = contact_for_token(token)
-    if contact is None:
-        return None
-    context = request.leadscore
-    if context.visitor is not None and context.visitor.contact_id == contact.pk:
-        return contact
-    with transaction.atomic():
-        link_browser(request, contact, via="token")
+    if contact is not None:
+        with transaction.atomic():
+            link_browser(request, contact, via="token")
     return contact

@@ -5,16 +5,18 @@ messages naming the same fields.
 """
 
 import hashlib
+import json
 from datetime import timedelta
 
 from django import forms
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from .events import event_types, record_event
 from .http import JSONObjectField, form_errors
 from .identity import identify_contact
-from .models import Contact
+from .models import Contact, normalize_email
 
 # An imported event may be dated at most this far in the future (clock skew).
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -73,14 +75,16 @@ class EventRecordForm(ContactRecordForm):
         )
 
     def dedupe_key(self):
-        """A given id, or for a dated event a hash of what it is: re-imports add nothing."""
+        """A given id, or for a dated event a hash of all it says: re-imports add nothing,
+        two different rows (another booth, another day) are two events."""
         data = self.cleaned_data
         if data["id"]:
             return f"ext:{data['id']}"
         if data["occurred_at"]:
-            identity = "|".join(
-                [data["email"], data["type"], data["name"], data["path"],
-                 data["occurred_at"].isoformat()]
+            identity = json.dumps(
+                [normalize_email(data["email"]), data["type"], data["name"], data["path"],
+                 data["occurred_at"].isoformat(), data["properties"]],
+                sort_keys=True, cls=DjangoJSONEncoder,
             )
             return "import:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
         return None
@@ -88,18 +92,30 @@ class EventRecordForm(ContactRecordForm):
 
 def validate_record(form_class, record, prefix=""):
     """The bound form, and the errors by field name (unknown and non-scalar fields too)."""
-    form = form_class(record)
-    errors = {}
     if not isinstance(record, dict):
-        return form, {prefix.rstrip(".") or "body": ["Must be a JSON object."]}
+        return form_class({}), {prefix.rstrip(".") or "body": ["Must be a JSON object."]}
+    fields = form_class().fields  # with the fields added in __init__
+    errors = {}
     for key, value in record.items():
-        if key not in form.fields:
+        field = fields.get(key)
+        if field is None:
             errors[f"{prefix}{key}"] = ["Unknown field."]
-        elif isinstance(value, (dict, list)) and not isinstance(form.fields[key], JSONObjectField):
+        elif not isinstance(field, JSONObjectField) and not is_plain_value(field, value):
             errors[f"{prefix}{key}"] = ["Must be a string."]
-    if not errors and not form.is_valid():
-        errors = form_errors(form, prefix)
+    # The refused values stay out of the form; every other bad field is named too.
+    form = form_class({key: value for key, value in record.items()
+                       if f"{prefix}{key}" not in errors})
+    if not form.is_valid():
+        errors = {**form_errors(form, prefix), **errors}
     return form, errors
+
+
+def is_plain_value(field, value):
+    """A string (or null); numbers too for text fields, e.g. a phone or a company size."""
+    if value is None or isinstance(value, str):
+        return True
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return is_number and type(field) is forms.CharField
 
 
 def validate_batch(form_class, records):

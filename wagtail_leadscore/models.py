@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +35,9 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
-    facts = models.JSONField(_("custom facts"), default=dict, blank=True)
+    facts = models.JSONField(
+        _("custom facts"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
     stage = models.CharField(
         _("stage"), max_length=20, choices=Stage.choices, default=Stage.SUBSCRIBER
     )
@@ -96,11 +99,15 @@ class Event(models.Model):
 
     type = models.CharField(_("type"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)
+    # db_index=False: the (visitor|contact, occurred_at) indexes below serve these lookups,
+    # and every index is one more write per tracked page view.
     visitor = models.ForeignKey(
-        Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="events",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="events",
+        db_index=False,
     )
     # No database constraint: a beacon may name a page deleted since the HTML was cached;
     # Django still sets the column to NULL when a page is deleted.
@@ -115,7 +122,9 @@ class Event(models.Model):
     path = models.CharField(_("path"), max_length=2048, blank=True)
     query = models.TextField(_("query string"), blank=True)
     referrer = models.CharField(_("referrer"), max_length=2048, blank=True)
-    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    properties = models.JSONField(
+        _("properties"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
     # Makes a retried or doubly reported event (server view + beacon) count once.
     dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)

@@ -10,8 +10,9 @@ from .conf import get_setting
 def client_ip(request):
     header = get_setting("CLIENT_IP_HEADER")
     if header and request.META.get(header):
-        # The proxy appends: the left-most address is the client's.
-        return request.META[header].split(",")[0].strip()
+        # Each proxy appends the address it was called from: the right-most entry was
+        # written by our own proxy; the ones left of it are whatever the client sent.
+        return request.META[header].split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -4,6 +4,7 @@ from django import template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html, json_script
+from wagtail.models import Page
 
 from ..conf import get_setting
 from ..tracking.pageviews import make_view_token
@@ -13,15 +14,22 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def leadscore_tracker(context):
-    """The tracker's parameters as JSON (no inline JS) and tracker.js; nothing for requests
-    never tracked (previews, staff, bots). Built without a template: it is on every page."""
-    tracking = getattr(context.get("request"), "leadscore", None)
-    if tracking is None or tracking.is_excluded:
+    """The tracker's parameters as JSON (no inline JS) and tracker.js; nothing in previews
+    and for editors. Built without a template: it is on every page.
+
+    The beacon reports a page view only for a GET of a Wagtail page, as the server does:
+    not for a form's thank-you page (a POST) nor for error pages.
+    """
+    request = context.get("request")
+    tracking = getattr(request, "leadscore", None)
+    if tracking is None or not tracking.renders_tracker:
         return ""
     page = context.get("page") or context.get("self")
+    page_id = page.pk if isinstance(page, Page) else None
     config = {
         "endpoint": reverse("wagtail_leadscore:beacon"),
-        "view": make_view_token(getattr(page, "pk", None), tracking.recorded_view),
+        "view": make_view_token(page_id, tracking.recorded_view),
+        "pageView": page_id is not None and request.method == "GET",
         "timeOnPage": get_setting("TRACK_TIME_ON_PAGE"),
         "scrollDepth": get_setting("TRACK_SCROLL_DEPTH"),
     }

@@ -11,7 +11,14 @@ from ..conf import get_setting
 from ..db import tracking_transaction
 from ..events import UnknownVisitor, record_visitor_event
 from ..models import Visitor
-from .filters import describe_user_agent, is_excluded_request, privacy_allows_tracking
+from .filters import (
+    describe_user_agent,
+    is_excluded_request,
+    is_preview,
+    is_untracked_user,
+    privacy_allows_tracking,
+)
+from .health import note_tracking_failure
 
 COOKIE_SALT = "wagtail_leadscore.visitor"
 # last_seen is refreshed at most this often per visitor and process, sparing an UPDATE on
@@ -30,11 +37,22 @@ class TrackingContext:
 
     @cached_property
     def privacy_allows(self):
-        return privacy_allows_tracking(self.request)
+        """What the tracking mode allows; a failing consent check means no tracking."""
+        try:
+            return privacy_allows_tracking(self.request)
+        except Exception as error:  # noqa: BLE001 - e.g. a broken CONSENT_CHECK callable
+            note_tracking_failure(error)
+            return False
 
     @cached_property
     def is_excluded(self):
         return is_excluded_request(self.request)
+
+    @cached_property
+    def renders_tracker(self):
+        """The tracker tag is in every page but previews and untracked users' pages. Bots
+        get it too: a shared cache filled by a crawler's request must still carry it."""
+        return not (is_preview(self.request) or is_untracked_user(self.request))
 
     @property
     def allowed(self):
@@ -69,7 +87,7 @@ class TrackingContext:
         visitor = Visitor.objects.create(
             contact=contact, user_agent=user_agent, **describe_user_agent(user_agent)
         )
-        _last_touched[visitor.pk] = visitor.last_seen
+        remember_touch(visitor.pk, visitor.last_seen)
         return visitor
 
     def record(self, type, **fields):
@@ -115,7 +133,9 @@ class TrackingContext:
         elif name in self.request.COOKIES and not self.privacy_allows:
             # Consent withdrawn or DNT switched on: forget this browser.
             patch_cache_control(response, private=True)
-            response.delete_cookie(name, domain=get_setting("COOKIE_DOMAIN"))
+            response.delete_cookie(
+                name, domain=get_setting("COOKIE_DOMAIN"), samesite=get_setting("COOKIE_SAMESITE")
+            )
 
 
 def touch(visitor_id):
@@ -124,9 +144,13 @@ def touch(visitor_id):
     last = _last_touched.get(visitor_id)
     if last is not None and now - last < LAST_SEEN_RESOLUTION:
         return
-    if len(_last_touched) >= _LAST_TOUCHED_MAX:
-        _last_touched.clear()
-    _last_touched[visitor_id] = now
+    remember_touch(visitor_id, now)
     Visitor.objects.filter(pk=visitor_id, last_seen__lt=now - LAST_SEEN_RESOLUTION).update(
         last_seen=now
     )
+
+
+def remember_touch(visitor_id, when):
+    if len(_last_touched) >= _LAST_TOUCHED_MAX:
+        _last_touched.clear()
+    _last_touched[visitor_id] = when

@@ -58,16 +58,26 @@ def privacy_allows_tracking(request):
     return True
 
 
+def is_preview(request):
+    return getattr(request, "is_preview", False)
+
+
+def is_untracked_user(request):
+    """Staff and Wagtail editors (who may lack is_staff), unless TRACK_STAFF."""
+    if get_setting("TRACK_STAFF"):
+        return False
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or user.has_perm("wagtailadmin.access_admin")
+
+
 def is_excluded_request(request):
-    """Requests never tracked whatever the mode: previews, the admin, staff, bots."""
-    if getattr(request, "is_preview", False):
+    """Requests never tracked whatever the mode: previews, editors, ignored paths, bots."""
+    if is_preview(request) or is_untracked_user(request):
         return True
     if any(request.path.startswith(prefix) for prefix in get_setting("IGNORE_PATH_PREFIXES")):
         return True
-    if not get_setting("TRACK_STAFF"):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_staff:
-            return True
     return request_is_bot(request)
 
 

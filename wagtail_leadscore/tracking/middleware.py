@@ -1,12 +1,12 @@
 """Gives every request a lazy ``request.leadscore`` and sets the visitor cookie it needs."""
 
-import logging
+from django.http import HttpResponseRedirect
+from django.utils.cache import add_never_cache_headers
 
 from ..conf import get_setting
 from .context import TrackingContext
 from .health import note_tracking_failure
-
-logger = logging.getLogger("wagtail_leadscore")
+from .pageviews import stored_query
 
 
 class TrackingMiddleware:
@@ -18,10 +18,21 @@ class TrackingMiddleware:
     def __call__(self, request):
         request.leadscore = context = TrackingContext(request)
         token = request.GET.get(get_setting("IDENTITY_TOKEN_PARAM"))
-        if token and context.allowed:
-            self.identify_from_token(request, token)
-        response = self.get_response(request)
+        if token is not None and request.method == "GET":
+            response = self.identify_and_redirect(request, token)
+        else:
+            response = self.get_response(request)
         context.update_cookie(response)
+        return response
+
+    def identify_and_redirect(self, request, token):
+        """An email link with an identity token: identify, then drop the token from the URL
+        (a credential in no history, bookmark, shared link, referrer or cache key)."""
+        if request.leadscore.allowed:
+            self.identify_from_token(request, token)
+        clean_query = stored_query(request.GET)
+        response = HttpResponseRedirect(request.path + (f"?{clean_query}" if clean_query else ""))
+        add_never_cache_headers(response)
         return response
 
     def identify_from_token(self, request, token):

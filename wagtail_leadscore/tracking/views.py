@@ -12,9 +12,9 @@ from ..db import savepoint_if_in_transaction
 from ..http import BadRequest, JSONObjectField, error_response, form_errors, parse_json_body
 from ..ratelimit import is_rate_limited
 from .health import note_tracking_failure
-from .pageviews import read_view_token, repeats_server_view, utm_properties
+from .pageviews import read_view_token, repeats_server_view, stored_query, utm_properties
 
-MAX_BEACON_BODY = 8 * 1024
+MAX_BEACON_BODY = 16 * 1024
 
 
 class BeaconForm(forms.Form):
@@ -24,9 +24,11 @@ class BeaconForm(forms.Form):
     id = forms.RegexField(regex=r"^[A-Za-z0-9_:.-]{8,64}$")
     view = forms.CharField(max_length=500, required=False)
     name = forms.CharField(max_length=200, required=False)
-    path = forms.CharField(max_length=2048)
-    query = forms.CharField(max_length=4096, required=False)
-    referrer = forms.CharField(max_length=2048, required=False)
+    # Long URLs are cut to their columns (as on the server side), not refused: the view of
+    # a cached page would otherwise be lost. The body size limit bounds them anyway.
+    path = forms.CharField()
+    query = forms.CharField(required=False)
+    referrer = forms.CharField(required=False)
     properties = JSONObjectField(required=False)
 
     def clean_path(self):
@@ -34,6 +36,10 @@ class BeaconForm(forms.Form):
         if not path.startswith("/") or path.startswith("//"):
             raise forms.ValidationError("Must be a path on this site, starting with /.")
         return path
+
+    def clean_query(self):
+        # Never log an identity token: tracker.js sends location.search as it is.
+        return stored_query(QueryDict(self.cleaned_data["query"].lstrip("?")))
 
     def clean_view(self):
         token = self.cleaned_data["view"]
@@ -92,7 +98,7 @@ def record_beacon(context, data):
     if kind == "page_view":
         if repeats_server_view(claims, context.cookie_visitor_id):
             return  # the server recorded this view when it rendered the page
-        properties = utm_properties(QueryDict(data["query"].lstrip("?")))
+        properties = utm_properties(QueryDict(data["query"]))
     else:
         properties = data["properties"]
     with savepoint_if_in_transaction():
@@ -101,7 +107,7 @@ def record_beacon(context, data):
             page_id=claims.get("p") if claims else None,
             name=data["name"],
             path=data["path"],
-            query=data["query"].lstrip("?"),
+            query=data["query"],
             referrer=data["referrer"],
             properties=properties,
             dedupe_key=f"js:{kind}:{data['id']}",

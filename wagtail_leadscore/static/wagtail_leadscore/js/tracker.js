@@ -46,7 +46,7 @@
   }
 
   // The first request may create the visitor cookie: later events wait for it.
-  var ready = send({ type: "page_view", id: loadId });
+  var ready = config.pageView ? send({ type: "page_view", id: loadId }) : Promise.resolve(true);
 
   function track(name, properties) {
     return ready.then(function () {
