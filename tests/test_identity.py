@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def request_of(client):
-    """A request carrying the browser's cookies, passed through the tracking middleware."""
+    """A request carrying the browser's cookies and its tracking context, as the
+    middleware gives it to a view (e.g. a form view calling identify)."""
     from wagtail_leadscore.tracking.context import TrackingContext
 
     request = RequestFactory().get("/", HTTP_USER_AGENT=HUMAN_UA)

@@ -34,7 +34,8 @@ class ContactViewSet(ModelViewSet):
     list_filter = ["stage"]
     search_fields = ["email", "first_name", "last_name", "company"]
     search_backend_name = None  # plain database search: no index to keep up to date
-    form_fields = ["email", *Contact.PROFILE_FIELDS, "stage"]
+    # The stage is derived (lifecycle rules, sales feedback): shown, not hand-edited here.
+    form_fields = ["email", *Contact.PROFILE_FIELDS]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
     inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "stage", "facts"]
