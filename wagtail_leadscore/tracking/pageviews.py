@@ -26,7 +26,7 @@ def stored_query(query_dict):
 
 
 def record_page_view(request, page):
-    """The server-side half: called by the ``before_serve_page`` hook; never raises.
+    """The server-side half: called by the ``on_serve_page`` hook; never raises.
 
     Only GET is a view: a form POST is recorded as what it is (form_submit), and HEAD
     requests come from link checkers.
