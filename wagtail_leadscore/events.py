@@ -148,12 +148,12 @@ class UnknownVisitor(Exception):
 def record_visitor_event(visitor_id, type, **fields):
     """``record_event`` for the visitor with this id, in one statement when the database
     can: the tracking hot path, which never loads the visitor. Raises UnknownVisitor."""
-    event = build_event(type, **fields)
     if not can_insert_for_visitor(Event):
         visitor = Visitor.objects.filter(pk=visitor_id).first()
         if visitor is None:
             raise UnknownVisitor(visitor_id)
         return record_event(type, visitor=visitor, **fields)
+    event = build_event(type, **fields)
     if not insert_for_visitor(event, visitor_id, get_setting("TRACKING_ASYNC_COMMIT")):
         if event.dedupe_key and Event.objects.filter(dedupe_key=event.dedupe_key).exists():
             return None

@@ -13,7 +13,7 @@ from ..events import UnknownVisitor, record_visitor_event
 from ..models import Visitor
 from .filters import (
     describe_user_agent,
-    is_excluded_request,
+    is_ignored_request,
     is_preview,
     is_untracked_user,
     privacy_allows_tracking,
@@ -46,7 +46,8 @@ class TrackingContext:
 
     @cached_property
     def is_excluded(self):
-        return is_excluded_request(self.request)
+        """Never tracked whatever the mode: previews, editors, ignored paths, bots."""
+        return not self.renders_tracker or is_ignored_request(self.request)
 
     @cached_property
     def renders_tracker(self):

@@ -72,10 +72,8 @@ def is_untracked_user(request):
     return user.is_staff or user.has_perm("wagtailadmin.access_admin")
 
 
-def is_excluded_request(request):
-    """Requests never tracked whatever the mode: previews, editors, ignored paths, bots."""
-    if is_preview(request) or is_untracked_user(request):
-        return True
+def is_ignored_request(request):
+    """Requests of bots and to ignored paths: they get the tracker, but record nothing."""
     if any(request.path.startswith(prefix) for prefix in get_setting("IGNORE_PATH_PREFIXES")):
         return True
     return request_is_bot(request)

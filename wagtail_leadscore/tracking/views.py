@@ -60,9 +60,9 @@ class BeaconForm(forms.Form):
 def is_cross_site(request):
     """A browser posting from another site says so in Origin; reject it."""
     origin = request.headers.get("Origin")
-    if not origin or origin == "null":
-        return origin == "null"
-    return urlsplit(origin).netloc != request.get_host()
+    if not origin:  # same-origin requests of some browsers, and non-browser clients
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.get_host()
 
 
 @csrf_exempt  # Cached pages carry no CSRF token; JSON-only + same-origin checks instead.
