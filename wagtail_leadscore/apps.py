@@ -11,6 +11,11 @@ class WagtailLeadscoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
+        from .events import event_recorded
         from .schedules import ensure_schedules
+        from .scoring.engine import score_recorded_event
+        from .scoring.sources import connect_signals
 
         post_migrate.connect(ensure_schedules, sender=self)
+        event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
+        connect_signals()

@@ -23,6 +23,17 @@ def is_positive_int(value):
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def is_fit_grades(value):
+    try:
+        minimums = [minimum for grade, minimum in value]
+        grades = [grade for grade, minimum in value]
+    except (TypeError, ValueError):
+        return False
+    return (all(isinstance(grade, str) and grade for grade in grades)
+            and all(isinstance(minimum, (int, float)) for minimum in minimums)
+            and minimums == sorted(minimums, reverse=True))
+
+
 # (id, keys, is_valid, requirement), checked in order; a key that failed is not checked again,
 # so the rules after the type rule of a key may rely on its type.
 SETTING_RULES = (
@@ -38,10 +49,16 @@ SETTING_RULES = (
     ("E007", ("SERVER_SIDE_TRACKING", "TRACK_STAFF", "TRACK_TIME_ON_PAGE", "TRACK_SCROLL_DEPTH",
               "TRACKING_ASYNC_COMMIT"),
      lambda value: isinstance(value, bool), "must be True or False"),
-    ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH"),
+    ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH", "ENGAGED_SCORE",
+              "SCORING_CACHE_SECONDS"),
      is_positive_int, "must be a positive integer"),
     ("E009", ("ANONYMOUS_RETENTION_DAYS",), lambda value: value is None or is_positive_int(value),
      "must be a positive integer (days), or None to keep anonymous visitors forever"),
+    ("E018", ("SCORE_WINDOW_DAYS", "SCORE_HALF_LIFE_DAYS"),
+     lambda value: value is None or is_positive_int(value),
+     "must be a positive integer (days), or None"),
+    ("E019", ("FIT_GRADES",), is_fit_grades,
+     'must be pairs of (grade, lowest score) from best to worst, e.g. (("A", 60), ("B", 40))'),
     ("E013", ("COOKIE_SAMESITE",),
      lambda value: isinstance(value, str) and value.capitalize() in SAMESITE_VALUES,
      'must be the string "Lax", "Strict" or "None"'),
@@ -100,6 +117,11 @@ def check_installation(app_configs, **kwargs):
     if not apps.is_installed("django_q"):
         return [Error("Add 'django_q' to INSTALLED_APPS: leadscore's schedules run on it.",
                       id="wagtail_leadscore.E012")]
+    for app, purpose in (("wagtail.contrib.settings", "the lead definition is a setting"),
+                         ("wagtail.snippets", "scoring rules and topics are snippets")):
+        if not apps.is_installed(app):
+            return [Error(f"Add {app!r} to INSTALLED_APPS: {purpose}.",
+                          id="wagtail_leadscore.E020")]
     middleware = list(settings.MIDDLEWARE)
     if MIDDLEWARE_PATH not in middleware:
         return [Error(f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE: without it nothing is tracked.",

@@ -50,6 +50,17 @@ DEFAULTS = {
     "TRACKING_ASYNC_COMMIT": True,
     # Header carrying the client IP behind a trusted proxy (e.g. "HTTP_X_FORWARDED_FOR").
     "CLIENT_IP_HEADER": None,
+    # Scoring time: points older than this many days stop counting (None: never) ...
+    "SCORE_WINDOW_DAYS": 90,
+    # ... and/or points lose half their value every this many days (None: no decay).
+    "SCORE_HALF_LIFE_DAYS": None,
+    # Fit grades: (grade, lowest fit score) from best to worst; below the last one, "D".
+    "FIT_GRADES": (("A", 60), ("B", 40), ("C", 20)),
+    # An anonymous visitor with at least this global score is "engaged" (not "anonymous").
+    "ENGAGED_SCORE": 20,
+    # Seconds each process keeps scoring rules and the lead definition before reloading
+    # (the process that saves them reloads at once).
+    "SCORING_CACHE_SECONDS": 30,
 }
 
 

@@ -37,6 +37,7 @@ BUILTIN_EVENT_TYPES = (
     EventType("email_click", _("Email clicked"), _("A tracked link in an email was clicked.")),
     EventType("offline", _("Offline event"), _("Something that happened offline, e.g. a fair.")),
     EventType("stage_change", _("Stage changed"), _("The contact moved to another stage.")),
+    EventType("lead_qualified", _("Became a lead"), _("The contact met the lead definition.")),
 )
 
 
@@ -106,7 +107,8 @@ def build_event(
         name=name[:200],
         visitor=visitor,
         contact_id=contact.pk if contact else getattr(visitor, "contact_id", None),
-        page_id=page.pk if page is not None else page_id,
+        # The page object itself, when given, stays cached on the event for scoring.
+        **({"page": page} if page is not None else {"page_id": page_id}),
         path=truncate_utf8(path, MAX_PATH_BYTES),
         query=query,
         referrer=referrer[:2048],

@@ -16,7 +16,10 @@ from django.db import transaction
 
 from .conf import get_setting
 from .events import record_event
+from .lifecycle.transitions import qualify
 from .models import Contact, Event, Visitor, normalize_email
+from .scoring.fit import update_fit
+from .scoring.store import merge_visitor_into_contact
 
 IDENTITY_TOKEN_SALT = "wagtail_leadscore.identity"
 
@@ -45,7 +48,10 @@ def identify_contact(request, email, facts, *, via):
         changed = update_facts(contact, facts)
         if changed:
             contact.save(update_fields=[*changed, "updated_at"])
+        if changed or created:
+            update_fit(contact)
         link_browser(request, contact, created=created, via=via)
+        qualify(contact)  # new facts, fit or carried-over points may make it a lead
     return contact
 
 
@@ -94,14 +100,20 @@ def link_browser(request, contact, *, via, created=False):
 
 
 def adopt_anonymous_history(visitor, contact):
-    """The visitor's anonymous events become the contact's: now, and again once this
-    transaction commits, for events (e.g. a beacon) that committed in between."""
+    """The visitor's anonymous events and points become the contact's: now, and again
+    once this transaction commits, for events (e.g. a beacon) that committed in between."""
 
     def adopt():
-        Event.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
+        with transaction.atomic():
+            Event.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
+            merge_visitor_into_contact(visitor.pk, contact.pk)
+
+    def adopt_late_arrivals():
+        adopt()
+        qualify(contact)
 
     adopt()
-    transaction.on_commit(adopt)
+    transaction.on_commit(adopt_late_arrivals)
 
 
 def make_identity_token(contact):

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .lifecycle import Stage
+from .lifecycle.stages import CONTACT_STAGES, Stage
 
 
 class Contact(models.Model):
@@ -39,8 +39,11 @@ class Contact(models.Model):
         _("custom facts"), default=dict, blank=True, encoder=DjangoJSONEncoder
     )
     stage = models.CharField(
-        _("stage"), max_length=20, choices=Stage.choices, default=Stage.SUBSCRIBER
+        _("stage"), max_length=20, choices=CONTACT_STAGES, default=Stage.PROSPECT
     )
+    stage_changed_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
+    fit_score = models.IntegerField(_("fit score"), default=0)
+    fit_grade = models.CharField(_("fit grade"), max_length=1, default="D")
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -178,3 +181,15 @@ class ApiKey(models.Model):
         self.prefix = raw_key[:11]
         self.hashed_key = self.hash(raw_key)
         return raw_key
+
+
+# Models of the parts of leadscore, imported so that Django registers them with this app.
+from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
+from .scoring.models import (  # noqa: E402, F401
+    FitRule,
+    Score,
+    ScoreCounter,
+    ScoreEntry,
+    ScoringRule,
+    Topic,
+)

@@ -345,3 +345,52 @@ EVENTS = {
         ),
     },
 }
+
+# Lead scoring (DESIGN.md's story): interest topics are the blog's topics; page tagging per
+# page type; a few rules for what is not a page view; fit rules; the lead definition.
+TOPICS = {
+    "passive-houses": "Passive houses",
+    "smart-home": "Smart home",
+    "financing": "Financing",
+    "timber-construction": "Timber construction",
+}
+
+PAGE_SCORING = {
+    "HomePage": {"leadscore_points": 1},
+    "OfferPage": {"leadscore_points": 10, "leadscore_bonus_visit": 5,
+                  "leadscore_bonus_points": 50},
+    "PricingPage": {"leadscore_points": 20, "leadscore_bonus_visit": 3,
+                    "leadscore_bonus_points": 30},
+    "CaseStudyPage": {"leadscore_points": 5},
+    "ArticlePage": {"leadscore_points": 3, "leadscore_cap": "daily"},
+    "EbookPage": {"leadscore_points": 5},
+    "EventPage": {"leadscore_points": 5},
+    "CareersPage": {"leadscore_points": -200, "leadscore_cap": "once"},
+}
+
+SCORING_RULES = [
+    {"name": "Downloaded an e-book", "trigger": "form_submitted", "points": 30},
+    {"name": "Left a business card at a trade fair", "trigger": "offline_event",
+     "value": "trade fair business card", "points": 50},
+    {"name": "Used the financing calculator", "trigger": "custom_event",
+     "value": "calculator_used", "points": 15, "topics": ["financing"],
+     "cap": "per_period", "cap_count": 1, "cap_period_days": 7},
+    {"name": "Read about smart-home packages", "trigger": "url_words",
+     "value": "smart home", "points": 5, "topics": ["smart-home"]},
+]
+
+FIT_RULES = [
+    {"name": "Builds or develops", "fact": "industry", "operator": "contains",
+     "value": "construction", "points": 20},
+    {"name": "Company of 50 or more", "fact": "company_size", "operator": "one_of",
+     "value": "50-249, 250+", "points": 20},
+    {"name": "Decides", "fact": "job_title", "operator": "contains", "value": "director",
+     "points": 20},
+    {"name": "Budget of PLN 500,000 or more", "fact": "budget", "operator": "at_least",
+     "value": "500000", "points": 30},
+    {"name": "In Poland", "fact": "country", "operator": "equals", "value": "Poland",
+     "points": 10},
+]
+
+# Seed 000: 1000 points within 3 months (the default 90-day window) make a lead.
+LEAD_DEFINITION = {"min_score": 1000, "required_facts": "company", "min_fit_grade": ""}

@@ -17,6 +17,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Orderable, Page
 
+from wagtail_leadscore.scoring.pages import LeadScoringPageMixin, lead_scoring_edit_handler
+
 logger = logging.getLogger(__name__)
 
 TOPIC_CHOICES = [
@@ -56,12 +58,13 @@ class PriceTierBlock(blocks.StructBlock):
         template = "timberframe/blocks/price_tier.html"
 
 
-class IndexPage(Page):
+class IndexPage(LeadScoringPageMixin, Page):
     """A section page listing its live, public children, newest first."""
 
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     def get_listing(self):
         return self.get_children().live().public().specific().order_by("-first_published_at")
@@ -75,7 +78,7 @@ class IndexPage(Page):
         abstract = True
 
 
-class HomePage(Page):
+class HomePage(LeadScoringPageMixin, Page):
     hero_title = models.CharField(max_length=160)
     hero_text = models.TextField(blank=True)
     body = StreamField(BodyBlock(), blank=True)
@@ -85,6 +88,7 @@ class HomePage(Page):
         InlinePanel("featured_offers", label="Featured offer", max_num=3),
         FieldPanel("body"),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
@@ -109,7 +113,7 @@ class OfferIndexPage(IndexPage):
     subpage_types = ["timberframe.OfferPage"]
 
 
-class OfferPage(Page):
+class OfferPage(LeadScoringPageMixin, Page):
     intro = RichTextField(blank=True)
     price_from = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, help_text="PLN, net"
@@ -125,12 +129,13 @@ class OfferPage(Page):
         FieldRowPanel([FieldPanel("price_from"), FieldPanel("area_m2"), FieldPanel("topic")]),
         FieldPanel("body"),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.OfferIndexPage"]
     subpage_types = []
 
 
-class PricingPage(Page):
+class PricingPage(LeadScoringPageMixin, Page):
     intro = RichTextField(blank=True)
     tiers = StreamField([("tier", PriceTierBlock())], blank=True)
     body = StreamField(BodyBlock(), blank=True)
@@ -140,6 +145,7 @@ class PricingPage(Page):
         FieldPanel("tiers"),
         FieldPanel("body"),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.HomePage"]
     subpage_types = []
@@ -150,7 +156,7 @@ class CaseStudyIndexPage(IndexPage):
     subpage_types = ["timberframe.CaseStudyPage"]
 
 
-class CaseStudyPage(Page):
+class CaseStudyPage(LeadScoringPageMixin, Page):
     client = models.CharField(max_length=160)
     location = models.CharField(max_length=160)
     intro = RichTextField(blank=True)
@@ -161,6 +167,7 @@ class CaseStudyPage(Page):
         FieldPanel("intro"),
         FieldPanel("body"),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.CaseStudyIndexPage"]
     subpage_types = []
@@ -174,7 +181,7 @@ class BlogIndexPage(IndexPage):
         return ArticlePage.objects.child_of(self).live().public().order_by("-date")
 
 
-class ArticlePage(Page):
+class ArticlePage(LeadScoringPageMixin, Page):
     date = models.DateField("post date")
     topic = models.CharField(max_length=32, choices=TOPIC_CHOICES)
     intro = RichTextField(blank=True)
@@ -185,6 +192,7 @@ class ArticlePage(Page):
         FieldPanel("intro"),
         FieldPanel("body"),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.BlogIndexPage"]
     subpage_types = []
@@ -199,7 +207,7 @@ class EbookFormField(AbstractFormField):
     page = ParentalKey("EbookPage", on_delete=models.CASCADE, related_name="form_fields")
 
 
-class EbookPage(AbstractEmailForm):
+class EbookPage(LeadScoringPageMixin, AbstractEmailForm):
     """An e-book landing page: the visitor trades an email (and a few facts) for a PDF.
 
     A valid submission is stored as a normal Wagtail form submission and, in addition,
@@ -234,6 +242,7 @@ class EbookPage(AbstractEmailForm):
             heading="Notification email",
         ),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.EbookIndexPage"]
     subpage_types = []
@@ -263,11 +272,13 @@ class EbookPage(AbstractEmailForm):
             contact=contact,
             page=self,
             name=self.title,
-            properties={"form": self.slug},
+            # Answers (the email aside) feed "form answer" scoring rules.
+            properties={"form": self.slug, "answers": {
+                key: value for key, value in answers.items() if key != "email"}},
         )
 
 
-class EventPage(Page):
+class EventPage(LeadScoringPageMixin, Page):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     location = models.CharField(max_length=200)
@@ -280,6 +291,7 @@ class EventPage(Page):
         FieldPanel("intro"),
         FieldPanel("body"),
     ]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.EventIndexPage"]
     subpage_types = []
@@ -293,13 +305,14 @@ class EventIndexPage(IndexPage):
         return EventPage.objects.child_of(self).live().public().order_by("start_date")
 
 
-class CareersPage(Page):
+class CareersPage(LeadScoringPageMixin, Page):
     """Job listings: the design's example of a negative signal (a job seeker, not a buyer)."""
 
     intro = RichTextField(blank=True)
     body = StreamField(BodyBlock(), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    edit_handler = lead_scoring_edit_handler(content_panels)
 
     parent_page_types = ["timberframe.HomePage"]
     subpage_types = []

@@ -13,6 +13,7 @@ from wagtail.documents.models import Document
 from wagtail.models import Page, Site
 
 from timberframe import demo_content, models
+from wagtail_leadscore.models import FitRule, LeadDefinition, ScoringRule, Topic
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.created = []
         with transaction.atomic():
+            self.topics = self.ensure_scoring()
             home = self.ensure_home()
             self.ensure_default_site(home)
             sections = {
@@ -48,6 +50,30 @@ class Command(BaseCommand):
             self.ensure_featured_offers(home, offers)
         if options["verbosity"]:
             self.print_summary()
+
+    def ensure_scoring(self):
+        """Topics, scoring and fit rules (by name) and the lead definition, if absent."""
+        topics = {}
+        for slug, name in demo_content.TOPICS.items():
+            topics[slug], created = Topic.objects.get_or_create(slug=slug,
+                                                                defaults={"name": name})
+            self.created += [f"topic {name}"] if created else []
+        for spec in demo_content.SCORING_RULES:
+            spec = dict(spec)
+            rule_topics = [topics[slug] for slug in spec.pop("topics", [])]
+            if not ScoringRule.objects.filter(name=spec["name"]).exists():
+                rule = ScoringRule(**spec)
+                rule.full_clean()
+                rule.save()
+                rule.topics.set(rule_topics)
+                self.created.append(f"scoring rule {rule.name}")
+        for spec in demo_content.FIT_RULES:
+            rule, created = FitRule.objects.get_or_create(name=spec["name"], defaults=spec)
+            self.created += [f"fit rule {rule.name}"] if created else []
+        if not LeadDefinition.objects.exists():
+            LeadDefinition.objects.create(**demo_content.LEAD_DEFINITION)
+            self.created.append("lead definition")
+        return topics
 
     def ensure_home(self):
         """The HomePage under the tree root, replacing Wagtail's "Welcome" placeholder."""
@@ -89,7 +115,10 @@ class Command(BaseCommand):
                 found = type(existing).__name__
                 raise CommandError(f"{existing.url_path} is a {found}, expected {model.__name__}.")
             return existing
-        page = model(slug=slug, live=False, **fields)
+        page = model(slug=slug, live=False,
+                     **{**demo_content.PAGE_SCORING.get(model.__name__, {}), **fields})
+        if "topic" in fields:
+            page.leadscore_topics = [self.topics[fields["topic"]]]
         parent.add_child(instance=page)
         page.save_revision().publish()
         self.created.append(page)

@@ -1,0 +1,154 @@
+"""Scoring one event: the sources it matches, the points they award, the ledger lines.
+
+The same functions score live events (``score_event``, on ``event_recorded``) and replay
+the log (``rebuild``): ``ledger_lines`` is pure, given the occurrence counts.
+"""
+
+import logging
+
+from django.utils.translation import gettext as _
+
+from ..db import savepoint_if_in_transaction
+from .aging import aged_points, current_day, event_day, is_counted
+from .models import GLOBAL, STAGE, Cap, Score, topic_dimension
+from .sources import sources
+from .store import Owner, increment_counters, write_entries
+
+logger = logging.getLogger(__name__)
+
+
+def occurrence_key(source):
+    return f"n:{source.key}"
+
+
+def period_key(source, day):
+    """The counter of the fixed period of ``cap_period_days`` days holding ``day``, and the
+    first day after it (when the counter can go)."""
+    period = day // source.cap_period_days
+    return (f"p:{source.key}:{source.cap_period_days}:{period}",
+            (period + 1) * source.cap_period_days)
+
+
+def counter_keys(source, day):
+    keys = []
+    if source.cap == Cap.ONCE or source.bonus_occurrence:
+        keys.append((occurrence_key(source), None))
+    if source.cap == Cap.PER_PERIOD:
+        keys.append(period_key(source, day))
+    return keys
+
+
+def ledger_lines(sources_matched, day, counts, is_contact):
+    """[(source, label, points, dimension)] that the matched sources award, given the
+    occurrence ``counts`` after counting this event. Stage scores are a contact's only."""
+    lines = []
+    for source in sources_matched:
+        dimensions = source.dimensions if is_contact else [
+            dimension for dimension in source.dimensions if dimension != STAGE]
+        occurrence = counts.get(occurrence_key(source))
+        if source.cap == Cap.ONCE:
+            earns = occurrence == 1
+        elif source.cap == Cap.PER_PERIOD:
+            earns = counts[period_key(source, day)[0]] <= source.cap_count
+        else:
+            earns = True
+        if earns and source.points:
+            lines.extend((source, source.label, source.points, dimension)
+                         for dimension in dimensions)
+        if source.bonus_occurrence and occurrence == source.bonus_occurrence:
+            label = _("%(reason)s: bonus for time number %(number)s") % {
+                "reason": source.label, "number": occurrence}
+            lines.extend((source, label, source.bonus_points, dimension)
+                         for dimension in dimensions)
+    return lines
+
+
+def entry_rows(event_id, occurred_at, day, today, lines, stage_since=None):
+    """Ledger rows (dicts) for ``lines``; a stage line before ``stage_since`` never counts."""
+    rows = []
+    for source, label, points, dimension in lines:
+        counted = is_counted(day, today) and not (
+            dimension == STAGE and stage_since is not None and occurred_at < stage_since)
+        rows.append({
+            "event_id": event_id, "rule_id": source.rule_id, "page_id": source.page_id,
+            "source": source.key, "label": label[:255], "dimension": dimension,
+            "points": points, "counted": counted, "day": day, "occurred_at": occurred_at,
+        })
+    return rows
+
+
+def score_deltas(rows, today):
+    deltas = {}
+    for row in rows:
+        if row["counted"]:
+            deltas[row["dimension"]] = (deltas.get(row["dimension"], 0)
+                                        + aged_points(row["points"], row["day"], today))
+    return deltas
+
+
+def score_event(event, page=None):
+    """Add the points ``event`` earns to its contact's (or anonymous visitor's) scores.
+
+    Costs nothing for an event no source matches; else one counter upsert (only for
+    sources with a cap or a bonus) and the ledger insert with the score upsert (one
+    statement on PostgreSQL, two elsewhere)."""
+    owner = Owner.of(event)
+    if owner is None:
+        return {}
+    matched = sources.matching(event, page)
+    if not matched:
+        return {}
+    day, today = event_day(event.occurred_at), current_day()
+    keys = [key for source in matched for key in counter_keys(source, day)]
+    counts = increment_counters(owner, keys) if keys else {}
+    lines = ledger_lines(matched, day, counts, owner.is_contact)
+    if not lines:
+        return {}
+    rows = entry_rows(event.pk, event.occurred_at, day, today, lines)
+    deltas = score_deltas(rows, today)
+    values = write_entries(owner, rows, deltas)
+    if owner.is_contact:
+        qualify_on_crossing(owner.id, values, deltas)
+    return values
+
+
+def qualify_on_crossing(contact_id, values, deltas):
+    """Evaluate the lead definition only when this event carried a score across its
+    threshold: the common view costs no extra query."""
+    from ..lifecycle.transitions import qualify
+
+    threshold = sources.rules.lead.min_score
+    for dimension in (GLOBAL, STAGE):
+        if dimension in values:
+            after = values[dimension]
+            if after - deltas[dimension] < threshold <= after:
+                qualify(contact_id)
+                return
+
+
+def score_recorded_event(sender, event, **kwargs):
+    """``event_recorded`` receiver. A failure is logged, never raised: the event is stored,
+    and ``leadscore_rebuild_scores`` can score it later."""
+    from ..models import Event
+
+    page = event.page if Event.page.is_cached(event) else None
+    try:
+        with savepoint_if_in_transaction():
+            score_event(event, page)
+    except Exception:
+        logger.exception("Scoring event %s failed; rebuild the scores to repair.", event.pk)
+
+
+def scores_for(contact):
+    """A contact's current (aged) scores: ``{"global": n, "stage": n, "topics": {Topic: n}}``."""
+    from .models import Topic
+
+    values = dict(Score.objects.filter(contact=contact).values_list("dimension", "value"))
+    topics = Topic.objects.in_bulk(
+        [int(key.split(":", 1)[1]) for key in values if key.startswith("topic:")])
+    return {
+        "global": values.get(GLOBAL, 0),
+        "stage": values.get(STAGE, 0),
+        "topics": {topic: values[topic_dimension(pk)] for pk, topic in sorted(
+            topics.items(), key=lambda item: -values[topic_dimension(item[0])])},
+    }
