@@ -1,20 +1,22 @@
-"""The example site with wagtail-leadscore taken out: the baseline of the benchmark.
+"""The example site with wagtail-leadscore's behaviour taken out: the baseline, "plain
+Wagtail".
 
 Everything else is the same as ``tracked_settings``: the same apps, middleware, templates,
-database and pages.
+database and pages. The plugin's models stay installed (``absent_apps``: the demo's page
+models need them), without its signal receivers and Wagtail hooks.
 """
 
 from bench.tracked_settings import *  # noqa: F403
 from bench.tracked_settings import INSTALLED_APPS, MIDDLEWARE, TEMPLATES
 
-INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "wagtail_leadscore"]
+INSTALLED_APPS = ["bench.absent_apps.PluginModelsOnly" if app == "wagtail_leadscore" else app
+                  for app in INSTALLED_APPS]
 MIDDLEWARE = [entry for entry in MIDDLEWARE if not entry.startswith("wagtail_leadscore.")]
-# The demo urls include the plugin's (beacon, API), which import its models.
+# The demo urls include the plugin's (beacon, API).
 ROOT_URLCONF = "bench.absent_urls"
-# The demo's base.html does {% load leadscore_tags %} and {% leadscore_tracker %}. With the
-# plugin's app gone, that library would not be found and the template would not compile;
-# registering a stand-in library under the same name keeps the demo templates unchanged
-# while the tag renders nothing, as on a site that never installed the plugin.
+# The demo's base.html does {% load leadscore_tags %} and {% leadscore_tracker %}. A
+# stand-in library registered under the same name keeps the demo templates unchanged while
+# the tag renders nothing, as on a site that never installed the plugin.
 TEMPLATES = [
     {
         **TEMPLATES[0],

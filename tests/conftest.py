@@ -53,3 +53,14 @@ def settings_leadscore(settings):
         settings.WAGTAIL_LEADSCORE = {**settings.WAGTAIL_LEADSCORE, **values}
 
     return apply
+
+
+@pytest.fixture(autouse=True)
+def fresh_scoring_caches():
+    """Scoring rules and page tagging are cached per process; a test's rolled-back rows
+    must not outlive it in the cache."""
+    from wagtail_leadscore.scoring.sources import sources
+
+    sources.clear()
+    yield
+    sources.clear()

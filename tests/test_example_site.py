@@ -41,7 +41,8 @@ def test_three_page_views_then_the_ebook_form_make_one_contact(browser_client, d
     assert viewed[:3] == [page.url for page in demo_pages]
     assert viewed[3:] == [ebook.url]  # the landing page itself, viewed before the form
     submit = contact.events.get(type="form_submit")
-    assert submit.page_id == ebook.pk and submit.properties == {"form": ebook.slug}
+    assert submit.page_id == ebook.pk
+    assert submit.properties == {"form": ebook.slug, "answers": {"first_name": "Horacy"}}
 
 
 def test_two_people_on_one_browser_keep_their_own_history(browser_client, demo_pages):

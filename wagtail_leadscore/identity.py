@@ -19,7 +19,7 @@ from .events import record_event
 from .lifecycle.transitions import qualify
 from .models import Contact, Event, Visitor, normalize_email
 from .scoring.fit import update_fit
-from .scoring.store import merge_visitor_into_contact
+from .scoring.engine import carry_over
 
 IDENTITY_TOKEN_SALT = "wagtail_leadscore.identity"
 
@@ -106,7 +106,7 @@ def adopt_anonymous_history(visitor, contact):
     def adopt():
         with transaction.atomic():
             Event.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
-            merge_visitor_into_contact(visitor.pk, contact.pk)
+            carry_over(visitor.pk, contact)
 
     def adopt_late_arrivals():
         adopt()

@@ -1,7 +1,13 @@
-"""Wagtail registrations: server-side page views and the admin viewsets."""
+"""Wagtail registrations: server-side page views, the "Lead scoring" admin menu (snippets
+included) and the tagged pages report."""
 
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.snippets.models import register_snippet
 
+from .admin import reports
+from .admin.viewsets import LeadscoreViewSetGroup
 from .tracking.pageviews import record_page_view
 
 
@@ -17,8 +23,19 @@ def track_page_view(serve_page):
     return track_and_serve
 
 
-@hooks.register("register_admin_viewset")
-def register_viewsets():
-    from .admin.viewsets import LeadscoreViewSetGroup
+# register_snippet (not register_admin_viewset): the group holds snippets, which Wagtail
+# must know as such (snippet listing, choosers, group permissions).
+register_snippet(LeadscoreViewSetGroup)
 
-    return LeadscoreViewSetGroup()
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    return reports.urlpatterns
+
+
+@hooks.register("register_reports_menu_item")
+def register_tagged_pages_menu_item():
+    return reports.TaggedPagesMenuItem(
+        _("Lead scoring: tagged pages"), reverse("leadscore_tagged_pages"),
+        name="leadscore-tagged-pages", icon_name="sliders", order=1300,
+    )

@@ -1,17 +1,21 @@
-"""Contacts (with their event timeline) and API keys in the Wagtail admin."""
+"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring snippets
+and API keys."""
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic import CreateView, InspectView
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import ApiKey, Contact
+from .contact_scores import scoring_context
+from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
 
 TIMELINE_LENGTH = 100
 
 
 class ContactInspectView(InspectView):
-    """A contact's facts, then what they did, newest first."""
+    """A contact's facts and scores with the ledger behind them, then what they did."""
 
     template_name = "wagtail_leadscore/admin/contact_inspect.html"
 
@@ -22,6 +26,7 @@ class ContactInspectView(InspectView):
         )[:TIMELINE_LENGTH]
         context["event_count"] = self.object.events.count()
         context["visitors"] = self.object.visitors.order_by("-last_seen")
+        context.update(scoring_context(self.object, self.request))
         return context
 
 
@@ -38,7 +43,7 @@ class ContactViewSet(ModelViewSet):
     form_fields = ["email", *Contact.PROFILE_FIELDS]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
-    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "stage", "facts"]
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "facts"]  # stage: with the scores
 
 
 class ApiKeyCreateView(CreateView):
@@ -66,8 +71,17 @@ class ApiKeyViewSet(ModelViewSet):
     add_view_class = ApiKeyCreateView
 
 
-class LeadscoreViewSetGroup(ModelViewSetGroup):
+class LeadscoreViewSetGroup(SnippetViewSetGroup):
+    """A snippet group, registered with ``register_snippet``: its scoring rules, fit rules
+    and topics are snippets (listed, chosen and permitted as such) in this menu."""
+
     menu_label = _("Lead scoring")
     menu_icon = "group"
     menu_order = 250
-    items = (ContactViewSet("leadscore_contacts"), ApiKeyViewSet("leadscore_api_keys"))
+    items = (
+        ContactViewSet("leadscore_contacts"),
+        ScoringRuleViewSet,
+        FitRuleViewSet,
+        TopicViewSet,
+        ApiKeyViewSet("leadscore_api_keys"),
+    )

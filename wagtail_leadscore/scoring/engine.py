@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from ..db import savepoint_if_in_transaction
 from .aging import aged_points, current_day, event_day, is_counted
-from .models import GLOBAL, STAGE, Cap, Score, topic_dimension
+from .models import GLOBAL, STAGE, Cap, Score, ScoreEntry, topic_dimension
 from .sources import sources
-from .store import Owner, increment_counters, write_entries
+from .store import Owner, increment_counters, merge_visitor_into_contact, write_entries
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,26 @@ def score_recorded_event(sender, event, **kwargs):
             score_event(event, page)
     except Exception:
         logger.exception("Scoring event %s failed; rebuild the scores to repair.", event.pk)
+
+
+def carry_over(visitor_id, contact):
+    """On identify: the anonymous visitor's ledger, scores and counters become the
+    contact's, with the stage lines a contact's events have (counting if they happened
+    in its current stage), so that live scores equal a rebuild's."""
+    moved = ScoreEntry.objects.filter(visitor_id=visitor_id).values(
+        "event_id", "rule_id", "page_id", "source", "label", "points", "counted", "day",
+        "occurred_at").distinct()
+    stage_rows, seen = [], set()
+    for line in moved:
+        key = (line["event_id"], line["source"], line["label"])
+        if key not in seen and sources.feeds_stage(line["source"]):
+            seen.add(key)
+            stage_rows.append({**line, "dimension": STAGE, "counted": line["counted"] and (
+                line["occurred_at"] >= contact.stage_changed_at)})
+    merge_visitor_into_contact(visitor_id, contact.pk)
+    if stage_rows:
+        write_entries(Owner("contact_id", contact.pk), stage_rows,
+                      score_deltas(stage_rows, current_day()))
 
 
 def scores_for(contact):

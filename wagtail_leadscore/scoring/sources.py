@@ -183,6 +183,16 @@ class Sources:
             matched.extend(source for source, matches in rules if matches(event, page_path))
         return matched
 
+    def feeds_stage(self, source_key):
+        """Whether the page or rule named ``source_key`` feeds the stage score now."""
+        kind, _, pk = source_key.partition(":")
+        if kind == "page":
+            source = self.pages.for_page_id(int(pk))
+        else:
+            source = next((source for rules in self.rules.by_event_type.values()
+                           for source, _ in rules if source.key == source_key), None)
+        return source is not None and STAGE in source.dimensions
+
     def clear(self):
         self.pages.forget()
         self._rules = None

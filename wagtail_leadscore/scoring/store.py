@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db import connections, router
 
+from ..conf import get_setting
+
 from .models import Score, ScoreCounter, ScoreEntry
 
 ENTRY_COLUMNS = ("event_id", "rule_id", "page_id", "source", "label", "dimension", "points",
@@ -51,21 +53,48 @@ def increment_counters(owner, keys):
     """Add one to each counter ``(key, expires_day)`` of ``owner``; return {key: new count}."""
     connection = connection_for(ScoreCounter)
     quote = connection.ops.quote_name
-    table = quote(ScoreCounter._meta.db_table)
-    rows = ", ".join(["(%s, %s, 1, %s)"] * len(keys))
+    owner_id = _owner_param(owner, connection)
+    rows, params = _values(connection, [(owner_id, key, 1, expires) for key, expires in keys],
+                           [owner_type(owner, connection), "varchar", "integer", "integer"])
     sql = (
-        f"INSERT INTO {table} AS t ({quote(owner.column)}, {quote('key')}, {quote('count')}, "
-        f"{quote('expires_day')}) VALUES {rows} "
+        f"{rows.prefix}INSERT INTO {quote(ScoreCounter._meta.db_table)} AS t "
+        f"({quote(owner.column)}, {quote('key')}, {quote('count')}, {quote('expires_day')}) "
+        f"{rows.select} "
         f"ON CONFLICT ({quote(owner.column)}, {quote('key')}) "
         f"WHERE {quote(owner.column)} IS NOT NULL "
         f"DO UPDATE SET {quote('count')} = t.{quote('count')} + 1 "
         f"RETURNING {quote('key')}, {quote('count')}"
     )
-    owner_id = _owner_param(owner, connection)
-    params = [value for key, expires in keys for value in (owner_id, key, expires)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class Rows:
+    prefix: str  # a WITH clause, or ""
+    select: str  # what follows INSERT INTO t (columns)
+
+
+def owner_type(owner, connection):
+    field = Score._meta.get_field("contact" if owner.is_contact else "visitor")
+    return field.target_field.rel_db_type(connection)
+
+
+def _values(connection, rows, types):
+    """Rows to insert. On PostgreSQL in autocommit with TRACKING_ASYNC_COMMIT, the
+    statement's own commit does not wait for the disk flush, like the event it scores
+    (a crash can lose the last moment of both; a rebuild repairs scores)."""
+    row = "(" + ", ".join(["%s"] * len(types)) + ")"
+    params = [value for values in rows for value in values]
+    if connection.vendor != "postgresql":
+        return Rows("", "VALUES " + ", ".join([row] * len(rows))), params
+    typed = "(" + ", ".join(f"CAST(%s AS {db_type})" for db_type in types) + ")"
+    values = f"(VALUES {', '.join([typed] * len(rows))}) AS v"
+    if get_setting("TRACKING_ASYNC_COMMIT") and not connection.in_atomic_block:
+        return Rows("WITH leadscore_commit AS (SELECT set_config('synchronous_commit', 'off', "
+                    "true)) ", f"SELECT v.* FROM {values}, leadscore_commit"), params
+    return Rows("", f"SELECT v.* FROM {values}"), params
 
 
 def write_entries(owner, entries, deltas):
@@ -76,16 +105,28 @@ def write_entries(owner, entries, deltas):
     other databases in two.
     """
     connection = connection_for(ScoreEntry)
-    quote = connection.ops.quote_name
     owner_id = _owner_param(owner, connection)
     entry_sql, entry_params = _entry_insert(owner, owner_id, entries, connection)
-    score_sql, score_params = _score_upsert(owner, owner_id, deltas, connection)
-    with connection.cursor() as cursor:
-        if not deltas:
+    if not deltas:
+        with connection.cursor() as cursor:
             cursor.execute(entry_sql, entry_params)
-            return {}
+        return {}
+    rows, score_params = _values(
+        connection, [(owner_id, dimension, points) for dimension, points in deltas.items()],
+        [owner_type(owner, connection), "varchar", "integer"])
+    quote = connection.ops.quote_name
+    column = quote(owner.column)
+    score_sql = (
+        f"INSERT INTO {quote(Score._meta.db_table)} AS t ({column}, {quote('dimension')}, "
+        f"{quote('value')}) {rows.select} "
+        f"ON CONFLICT ({column}, {quote('dimension')}) WHERE {column} IS NOT NULL "
+        f"DO UPDATE SET {quote('value')} = t.{quote('value')} + excluded.{quote('value')} "
+        f"RETURNING {quote('dimension')}, {quote('value')}"
+    )
+    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"WITH {quote('entry')} AS ({entry_sql}) {score_sql}",
+            prefix = rows.prefix.removesuffix(" ") + "," if rows.prefix else "WITH"
+            cursor.execute(f"{prefix} {quote('entry')} AS ({entry_sql}) {score_sql}",
                            entry_params + score_params)
         else:
             cursor.execute(entry_sql, entry_params)
@@ -105,22 +146,6 @@ def _entry_insert(owner, owner_id, entries, connection):
                       for field, column in zip(fields, ENTRY_COLUMNS, strict=True))
     sql = (f"INSERT INTO {quote(ScoreEntry._meta.db_table)} ({columns}) "
            f"VALUES {', '.join([row] * len(entries))}")
-    return sql, params
-
-
-def _score_upsert(owner, owner_id, deltas, connection):
-    quote = connection.ops.quote_name
-    column = quote(owner.column)
-    rows = ", ".join(["(%s, %s, %s)"] * len(deltas))
-    sql = (
-        f"INSERT INTO {quote(Score._meta.db_table)} AS t ({column}, {quote('dimension')}, "
-        f"{quote('value')}) VALUES {rows} "
-        f"ON CONFLICT ({column}, {quote('dimension')}) WHERE {column} IS NOT NULL "
-        f"DO UPDATE SET {quote('value')} = t.{quote('value')} + excluded.{quote('value')} "
-        f"RETURNING {quote('dimension')}, {quote('value')}"
-    )
-    params = [value for dimension, points in deltas.items()
-              for value in (owner_id, dimension, points)]
     return sql, params
 
 

@@ -1,0 +1,224 @@
+"""Scoring through HTTP: the seed 000 story, topics, caps, rules, anonymous carry-over, time."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+
+from wagtail_leadscore import record_event, scores_for
+from wagtail_leadscore.lifecycle.stages import Stage
+from wagtail_leadscore.models import (
+    Contact,
+    Event,
+    LeadDefinition,
+    Score,
+    ScoreEntry,
+    ScoringRule,
+    Topic,
+    Visitor,
+)
+from wagtail_leadscore.tasks import age_scores
+from timberframe.models import ArticlePage, CareersPage, EbookPage, OfferPage
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+
+
+def view(client, page, times=1):
+    for _ in range(times):
+        assert client.get(page.url).status_code == 200
+
+
+def download_ebook(client, email="horacy@example.com", company="Horacy Builders"):
+    """Identify through the e-book form, as a visitor does."""
+    ebook = EbookPage.objects.get(slug="smart-home-costs-ebook")
+    view(client, ebook)
+    response = client.post(ebook.url, {"email": email, "company": company,
+                                       "company_size": "50-249"})
+    assert response.status_code == 200
+    return Contact.objects.get(email=email)
+
+
+def global_score(contact):
+    return scores_for(contact)["global"]
+
+
+@pytest.fixture
+def offer():
+    return OfferPage.objects.get(slug="passive-house-kasia-120")
+
+
+@pytest.fixture
+def frozen(time_machine):
+    time_machine.move_to(START, tick=False)
+    return time_machine
+
+
+def test_seed_story_offer_points_bonus_careers_and_lead(browser_client, offer, frozen):
+    """Seed 000: +10 per offer view, +50 on the 5th, careers -200, 1000 in 3 months: a lead."""
+    view(browser_client, offer, 4)
+    visitor = Visitor.objects.get()
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 40
+
+    contact = download_ebook(browser_client)  # anonymous points carry over
+    # The e-book page view (+5), the demo's "smart home" URL rule (+5) and its "Downloaded
+    # an e-book" rule (+30).
+    ebook_points = 5 + 5 + 30
+    assert global_score(contact) == 40 + ebook_points
+    assert not Score.objects.filter(visitor=visitor).exists()
+
+    view(browser_client, offer)  # the 5th view: +10 and the +50 bonus
+    assert global_score(contact) == 40 + ebook_points + 60
+    bonus = ScoreEntry.objects.get(contact=contact, dimension="global", points=50)
+    assert "bonus" in bonus.label and bonus.page_id == offer.pk
+
+    careers = CareersPage.objects.get()
+    view(browser_client, careers, 2)  # a job seeker's signal, taken once
+    assert global_score(contact) == 40 + ebook_points + 60 - 200
+    assert contact.stage == Stage.PROSPECT
+
+    # Daily offer views over the next weeks: the 1000 mark makes the contact a lead.
+    day = 0
+    while global_score(contact) < 1000:
+        day += 1
+        frozen.move_to(START + datetime.timedelta(days=day // 10), tick=False)
+        view(browser_client, offer)
+    contact.refresh_from_db()
+    assert contact.stage == Stage.LEAD
+    qualified = Event.objects.get(contact=contact, type="lead_qualified")
+    assert qualified.properties["score"] >= 1000
+    change = Event.objects.get(contact=contact, type="stage_change")
+    assert change.properties["from"] == "prospect" and change.properties["to"] == "lead"
+    assert change.properties["via"] == "lead_definition"
+    view(browser_client, offer)
+    assert Event.objects.filter(contact=contact, type="lead_qualified").count() == 1
+
+
+def test_points_older_than_the_window_stop_counting(browser_client, offer, frozen):
+    view(browser_client, offer, 4)  # 40 points on day 0
+    frozen.move_to(START + datetime.timedelta(days=60), tick=False)
+    view(browser_client, offer, 1)  # the 5th view: 60 points on day 60
+    visitor = Visitor.objects.get()
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 100
+    frozen.move_to(START + datetime.timedelta(days=89), tick=False)
+    age_scores()
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 100
+    frozen.move_to(START + datetime.timedelta(days=90), tick=False)
+    age_scores()  # day 0 is now 90 days back: out of the 90-day window
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 60
+    assert ScoreEntry.objects.filter(counted=False).count() == 4 * 2  # global and topic lines
+    age_scores()  # a second run the same day changes nothing
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 60
+
+
+def test_1000_points_spread_over_more_than_the_window_is_no_lead(browser_client, offer, frozen):
+    contact = download_ebook(browser_client)
+    LeadDefinition.objects.update(min_score=200)
+    view(browser_client, offer, 10)  # 150 points
+    frozen.move_to(START + datetime.timedelta(days=100), tick=False)
+    age_scores()
+    view(browser_client, offer, 9)  # 90 more; the first 150 left the window
+    contact.refresh_from_db()
+    assert global_score(contact) == 90 and contact.stage == Stage.PROSPECT
+
+
+def test_decay_halves_points_every_half_life(browser_client, offer, frozen, settings_leadscore):
+    settings_leadscore(SCORE_WINDOW_DAYS=None, SCORE_HALF_LIFE_DAYS=30)
+    view(browser_client, offer, 5)  # 100 points
+    visitor = Visitor.objects.get()
+    frozen.move_to(START + datetime.timedelta(days=30), tick=False)
+    age_scores()
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 50
+    frozen.move_to(START + datetime.timedelta(days=60), tick=False)
+    age_scores()
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 25
+
+
+def test_topic_scores_rise_with_their_pages_only(browser_client, offer):
+    view(browser_client, offer, 2)  # passive houses, 10 each
+    article = ArticlePage.objects.filter(topic="smart-home").first()
+    view(browser_client, article, 3)  # smart home, 3 points, once a day
+    contact = download_ebook(browser_client)
+    topics = {topic.slug: points for topic, points in scores_for(contact)["topics"].items()}
+    # The smart-home e-book page adds 5 to smart home too.
+    assert topics == {"passive-houses": 20, "smart-home": 3 + 5}
+    assert not Score.objects.filter(
+        contact=contact, dimension=f"topic:{Topic.objects.get(slug='financing').pk}").exists()
+
+
+def test_url_rules_match_exact_words_and_strings(browser_client, offer):
+    passive = Topic.objects.get(slug="passive-houses")
+    exact = ScoringRule.objects.create(name="Kasia exactly", trigger="url_exact",
+                                       value=offer.url.rstrip("/"), points=7)
+    ScoringRule.objects.create(name="Kasia words", trigger="url_words",
+                               value="kasia passive", points=3)
+    ScoringRule.objects.create(name="Houses string", trigger="url_contains",
+                               value="HOUSE-KASIA", points=2, feeds_global=False)
+    subtree = ScoringRule.objects.create(name="Offer section", trigger="page_subtree",
+                                         page=offer.get_parent(), points=1)
+    subtree.topics.set([passive])
+    ScoringRule.objects.create(name="Never", trigger="url_regex", value=r"^/careers/",
+                               points=100)
+    view(browser_client, offer)
+    visitor = Visitor.objects.get()
+    lines = set(ScoreEntry.objects.filter(visitor=visitor).values_list("label", "points"))
+    assert {("Rule “Kasia exactly”", 7), ("Rule “Kasia words”", 3),
+            ("Rule “Offer section”", 1)} <= lines
+    assert Score.objects.get(visitor=visitor, dimension="global").value == 10 + 7 + 3 + 1
+    assert not ScoreEntry.objects.filter(label__contains="Houses string").exists()
+    assert ScoreEntry.objects.filter(rule=exact).count() == 1
+
+
+def test_rules_on_forms_answers_custom_and_offline_events(browser_client, offer):
+    ScoringRule.objects.create(name="Big company", trigger="form_answer",
+                               value="company_size", answer="50-249", points=40)
+    ScoringRule.objects.create(name="Calculator", trigger="custom_event",
+                               value="calculator_used", points=15, cap="per_period",
+                               cap_count=1, cap_period_days=7, feeds_global=True)
+    contact = download_ebook(browser_client)
+    labels = dict(ScoreEntry.objects.filter(contact=contact, dimension="global")
+                  .values_list("label", "points"))
+    assert labels["Rule “Big company”"] == 40
+    assert labels["Rule “Downloaded an e-book”"] == 30
+    for _ in range(2):  # capped: once per 7 days (the demo has the same rule: both count)
+        record_event("custom", contact=contact, name="calculator_used")
+    assert ScoreEntry.objects.filter(contact=contact, label="Rule “Calculator”",
+                                     dimension="global").count() == 1
+    record_event("offline", contact=contact, name="Trade fair business card")
+    assert ScoreEntry.objects.filter(
+        contact=contact, label="Rule “Left a business card at a trade fair”").exists()
+
+
+def test_rebuild_gives_exactly_the_incremental_scores(browser_client, another_browser,
+                                                      offer, frozen):
+    def snapshot():
+        return (
+            sorted(Score.objects.values_list("contact_id", "visitor_id", "dimension", "value")),
+            sorted(ScoreEntry.objects.values_list("contact_id", "visitor_id", "event_id",
+                                                  "source", "dimension", "points", "counted")),
+        )
+
+    careers = CareersPage.objects.get()
+    articles = list(ArticlePage.objects.live())
+    for day in range(0, 120, 7):
+        frozen.move_to(START + datetime.timedelta(days=day), tick=False)
+        view(browser_client, offer)
+        view(another_browser, articles[day % len(articles)], 2)
+        if day == 35:
+            download_ebook(browser_client)
+            view(another_browser, careers)
+        if day == 70:
+            contact = download_ebook(another_browser, "second@example.com")
+            record_event("custom", contact=contact, name="calculator_used")
+        age_scores()
+    incremental = snapshot()
+    assert incremental[0]
+    call_command("leadscore_rebuild_scores", verbosity=0)
+    assert snapshot() == incremental
+
+
+def test_a_broken_rule_never_breaks_a_page(browser_client, offer):
+    ScoringRule.objects.create(name="Saved by code", trigger="url_regex", value="(", points=5)
+    view(browser_client, offer)
+    assert Score.objects.get(dimension="global").value == 10
