@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -20,8 +21,6 @@ REPORT_URL = "/admin/reports/leadscore-tagged-pages/"
 
 
 def snippet_url(model, view):
-    from django.urls import reverse
-
     return reverse(model.snippet_viewset.get_url_name(view))
 
 
@@ -39,6 +38,18 @@ def rows_of(html, text):
     return [row for row in re.findall(r"<tr.*?</tr>", html, re.S) if text in row]
 
 
+def test_lead_scoring_menu_holds_the_scoring_snippets(admin_client):
+    menu = admin_client.get("/admin/").content.decode()
+    for url in ("/admin/leadscore_contacts/", "/admin/leadscore_api_keys/",
+                *(snippet_url(model, "list") for model in (ScoringRule, FitRule, Topic))):
+        assert f'"url": "{url}"' in menu
+    listing = admin_client.get(snippet_url(ScoringRule, "list"),
+                               {"trigger": "url_words", "q": "smart"}).content.decode()
+    assert "Read about smart-home packages" in listing and "Downloaded an e-book" not in listing
+    form = admin_client.get(snippet_url(ScoringRule, "add")).content.decode()
+    assert "Caps and bonus" in form and 'type="checkbox" name="topics"' in form
+
+
 def test_scoring_rule_is_added_through_the_snippet_form(admin_client):
     topic = Topic.objects.get(slug="passive-houses")
     response = admin_client.post(snippet_url(ScoringRule, "add"),
@@ -48,7 +59,8 @@ def test_scoring_rule_is_added_through_the_snippet_form(admin_client):
     assert (rule.trigger, rule.value, rule.points) == ("url_regex", "^/offers/", 15)
     assert list(rule.topics.all()) == [topic]
     listing = admin_client.get(snippet_url(ScoringRule, "list")).content.decode()
-    assert "Read the offers" in listing and "Page view: URL matches the regular expression" in listing
+    assert "Read the offers" in listing
+    assert "Page view: URL matches the regular expression" in listing  # the trigger's label
 
 
 @pytest.mark.parametrize(("fields", "error"), [
@@ -108,8 +120,8 @@ def test_contact_page_explains_the_score(browser_client, admin_client):
     [careers_row] = [row for row in rows_of(html, escape(f"Viewed “{careers.title}”"))
                      if "<td>Global</td>" in row]
     assert "<td>-200</td>" in careers_row and "<td>yes</td>" in careers_row
-    [old_fair] = [row for row in rows_of(html, escape("Rule “Left a business card at a trade fair”"))
-                  if "<td>Global</td>" in row]
+    fair_rule = escape("Rule “Left a business card at a trade fair”")
+    [old_fair] = [row for row in rows_of(html, fair_rule) if "<td>Global</td>" in row]
     assert "<td>+50</td>" in old_fair and "no: outside the time window" in old_fair
 
     assert "<script>alert(1)</script>" not in html
@@ -160,5 +172,6 @@ def test_page_editor_has_a_lead_scoring_tab(admin_client):
     response = admin_client.get(f"/admin/pages/{offer.pk}/edit/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert re.search(r'<a[^>]*href="#tab-lead-scoring"[^>]*>.*?Lead scoring', html, re.S)
-    assert re.search(r'name="leadscore_points"[^>]*value="10"', html)
+    assert re.search(r'<a[^>]*href="#tab-lead_scoring"[^>]*>\s*Lead scoring', html)
+    tab = html[html.index('id="tab-lead_scoring"'):]
+    assert re.search(r'name="leadscore_points" value="10"', tab)

@@ -55,3 +55,41 @@ def test_concurrent_identifies_keep_each_others_facts(postgresql_only):
     run_together([lambda f=f: identify(None, "cto@example.com", **f) for f in facts])
     stored = Contact.objects.get(email="cto@example.com").facts
     assert stored == {key: value for f in facts for key, value in f.items()}
+
+
+def test_parallel_views_of_one_contact_give_the_exact_score(postgresql_only, browser_client):
+    """20 threads x 50 tracked views of one contact: every point counted once, the 5th-view
+    bonus exactly once, no lost update."""
+    from django.test import Client
+
+    from timberframe.models import OfferPage
+    from wagtail_leadscore.models import Score, ScoreCounter, ScoreEntry
+
+    offer = OfferPage.objects.get(slug="passive-house-kasia-120")
+    browser_client.get(offer.url)
+    contact = identify_through_the_browser(browser_client)
+    before = Score.objects.get(contact=contact, dimension="global").value
+    cookies = browser_client.cookies
+
+    def fifty_views():
+        client = Client(HTTP_USER_AGENT=browser_client.defaults["HTTP_USER_AGENT"])
+        client.cookies = cookies
+        for _ in range(50):
+            assert client.get(offer.url).status_code == 200
+
+    run_together([fifty_views] * 20)
+    after = Score.objects.get(contact=contact, dimension="global").value
+    assert after - before == 1000 * 10 + 50
+    assert ScoreEntry.objects.filter(contact=contact, page=offer, dimension="global",
+                                     points=50).count() == 1
+    assert ScoreCounter.objects.get(contact=contact, key=f"n:page:{offer.pk}").count == 1001
+    assert Event.objects.filter(contact=contact, type="page_view", page=offer).count() == 1001
+
+
+def identify_through_the_browser(client):
+    from timberframe.models import EbookPage
+
+    ebook = EbookPage.objects.get(slug="smart-home-costs-ebook")
+    client.post(ebook.url, {"email": "buyer@example.com", "company": "Buyer",
+                            "company_size": "10-49"})
+    return Contact.objects.get(email="buyer@example.com")

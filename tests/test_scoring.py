@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 
+from timberframe.models import ArticlePage, CareersPage, EbookPage, OfferPage
 from wagtail_leadscore import record_event, scores_for
 from wagtail_leadscore.lifecycle.stages import Stage
 from wagtail_leadscore.models import (
@@ -18,7 +19,6 @@ from wagtail_leadscore.models import (
     Visitor,
 )
 from wagtail_leadscore.tasks import age_scores
-from timberframe.models import ArticlePage, CareersPage, EbookPage, OfferPage
 
 pytestmark = pytest.mark.django_db
 

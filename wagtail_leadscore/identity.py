@@ -18,8 +18,8 @@ from .conf import get_setting
 from .events import record_event
 from .lifecycle.transitions import qualify
 from .models import Contact, Event, Visitor, normalize_email
-from .scoring.fit import update_fit
 from .scoring.engine import carry_over
+from .scoring.fit import update_fit
 
 IDENTITY_TOKEN_SALT = "wagtail_leadscore.identity"
 
@@ -44,7 +44,7 @@ def identify_contact(request, email, facts, *, via):
     with transaction.atomic():
         contact, created = Contact.objects.get_or_create(email=email)
         if not created:  # concurrent identifies of one contact must not undo each other
-            contact = Contact.objects.select_for_update().get(pk=contact.pk)
+            contact = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
         changed = update_facts(contact, facts)
         if changed:
             contact.save(update_fields=[*changed, "updated_at"])

@@ -19,7 +19,7 @@ def change_stage(contact, stage, *, by=None, reason="", via="api"):
     if stage not in dict(CONTACT_STAGES):
         raise ValueError(f"{stage!r} is not a contact stage.")
     with transaction.atomic():
-        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        locked = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
         if locked.stage == stage:
             return None
         previous, now = locked.stage, timezone.now()
@@ -46,7 +46,7 @@ def qualify(contact_or_id):
     ``lead_qualified`` event. Returns the latter, or None."""
     contact_id = getattr(contact_or_id, "pk", contact_or_id)
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        contact = Contact.objects.select_for_update(no_key=True).filter(pk=contact_id).first()
         if contact is None or contact.stage not in QUALIFIABLE_STAGES:
             return None
         criteria = sources.rules.lead

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.db import connections, router
 
 from ..conf import get_setting
-
 from .models import Score, ScoreCounter, ScoreEntry
 
 ENTRY_COLUMNS = ("event_id", "rule_id", "page_id", "source", "label", "dimension", "points",
