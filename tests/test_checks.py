@@ -62,6 +62,12 @@ def test_a_plain_string_instead_of_a_list(settings, key):
     ("IDENTITY_TOKEN_PARAM", 1, "E015"),
     ("CLIENT_IP_HEADER", "X-Forwarded-For", "E016"),
     ("CLIENT_IP_HEADER", "", "E016"),
+    ("SCORE_WINDOW_DAYS", 0, "E018"),
+    ("SCORE_HALF_LIFE_DAYS", "30", "E018"),
+    ("FIT_GRADES", (("A", 20), ("B", 40)), "E019"),
+    ("FIT_GRADES", "ABC", "E019"),
+    ("ENGAGED_SCORE", -1, "E008"),
+    ("SCORING_CACHE_SECONDS", None, "E008"),
 ])
 def test_invalid_value(settings, key, value, error_id):
     settings.WAGTAIL_LEADSCORE = {key: value}
@@ -77,6 +83,7 @@ def test_invalid_value(settings, key, value, error_id):
     {"COOKIE_SAMESITE": "none", "COOKIE_SECURE": None},
     {"CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR"},
     {"CLIENT_IP_HEADER": "REMOTE_ADDR"},
+    {"SCORE_WINDOW_DAYS": None, "SCORE_HALF_LIFE_DAYS": 30, "FIT_GRADES": [("Hot", 50)]},
 ])
 def test_valid_values(settings, values):
     settings.WAGTAIL_LEADSCORE = values

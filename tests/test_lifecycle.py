@@ -38,6 +38,19 @@ def test_a_new_contact_is_a_prospect():
     assert identify(None, "anna@example.com").stage == Stage.PROSPECT
 
 
+def test_anonymous_visitors_become_engaged_with_points(browser_client, settings_leadscore):
+    from timberframe.models import OfferPage
+    from wagtail_leadscore import visitor_stage
+    from wagtail_leadscore.models import Visitor
+
+    settings_leadscore(ENGAGED_SCORE=20)
+    offer = OfferPage.objects.live().first()
+    browser_client.get(offer.url)
+    assert visitor_stage(Visitor.objects.get()) == Stage.ANONYMOUS
+    browser_client.get(offer.url)
+    assert visitor_stage(Visitor.objects.get()) == Stage.ENGAGED
+
+
 def test_every_transition_is_an_event_with_who_and_why():
     contact = identify(None, "anna@example.com")
     user = get_user_model().objects.create_user("sales", password="x")

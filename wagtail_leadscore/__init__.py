@@ -1,13 +1,14 @@
 """wagtail-leadscore: lead scoring and marketing automation for Wagtail sites.
 
 The public Python API: ``identify``, ``record_event``, ``make_identity_token``,
-``scores_for`` (a contact's scores), ``change_stage`` and ``qualify`` (lifecycle); the
+``scores_for`` (a contact's scores), ``change_stage``, ``qualify`` and ``visitor_stage``
+(lifecycle); the
 models are in ``wagtail_leadscore.models``.
 """
 
 __version__ = "0.1.0"
 __all__ = ["change_stage", "identify", "make_identity_token", "qualify", "record_event",
-           "scores_for"]
+           "scores_for", "visitor_stage"]
 
 _LOCATIONS = {
     "identify": "identity",
@@ -16,6 +17,7 @@ _LOCATIONS = {
     "scores_for": "scoring.engine",
     "change_stage": "lifecycle.transitions",
     "qualify": "lifecycle.transitions",
+    "visitor_stage": "lifecycle.transitions",
 }
 
 

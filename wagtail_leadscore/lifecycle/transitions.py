@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from ..conf import get_setting
 from ..events import record_event
 from ..models import Contact
 from ..scoring.aging import reset_stage_score
@@ -31,6 +32,16 @@ def change_stage(contact, stage, *, by=None, reason="", via="api"):
             "by": by.get_username() if by is not None else "",
             "by_id": by.pk if by is not None else None,
         })
+
+
+def visitor_stage(visitor):
+    """A visitor's stage: its contact's, or for an anonymous one "engaged" from
+    ENGAGED_SCORE points on, else "anonymous"."""
+    if visitor.contact_id is not None:
+        return visitor.contact.stage
+    score = Score.objects.filter(visitor=visitor, dimension=GLOBAL).values_list(
+        "value", flat=True).first() or 0
+    return Stage.ENGAGED if score >= get_setting("ENGAGED_SCORE") else Stage.ANONYMOUS
 
 
 def engagement_score(contact):
