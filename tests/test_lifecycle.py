@@ -122,3 +122,19 @@ def test_invalid_fit_rules_are_refused():
         FitRule(name="x", fact="bad name", operator="at_least", value="many",
                 points=1).full_clean()
     assert set(error.value.message_dict) == {"fact", "value"}
+
+
+def test_changing_fit_rules_regrades_every_contact(django_capture_on_commit_callbacks):
+    from django_q.models import OrmQ
+
+    from wagtail_leadscore.tasks import recompute_fit
+
+    contact = identify(None, "anna@example.com", industry="Construction")
+    assert contact.fit_grade == "D"
+    queued = OrmQ.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        FitRule.objects.create(name="Builders", fact="industry", operator="equals",
+                               value="construction", points=60)
+    assert OrmQ.objects.count() == queued + 1  # queued for a worker; run here as the worker would
+    recompute_fit()
+    assert Contact.objects.get(pk=contact.pk).fit_grade == "A"

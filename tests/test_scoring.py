@@ -189,6 +189,25 @@ def test_rules_on_forms_answers_custom_and_offline_events(browser_client, offer)
     assert ScoreEntry.objects.filter(
         contact=contact, label="Rule “Left a business card at a trade fair”").exists()
 
+    ScoringRule.objects.create(name="Cost guide", trigger="download", value="costs",
+                               points=20)
+    ScoringRule.objects.create(name="Any click", trigger="email_click", points=8)
+    ScoringRule.objects.create(name="Welcome opened", trigger="email_open",
+                               value="Welcome", points=1)
+    record_event("download", contact=contact, name="Smart home costs (PDF)")
+    record_event("download", contact=contact, name="Price list (PDF)")
+    record_event("email_click", contact=contact, name="Nurture 3")
+    record_event("email_open", contact=contact, name="welcome")
+    record_event("email_open", contact=contact, name="Nurture 3")
+    earned = dict(ScoreEntry.objects.filter(contact=contact, dimension="global",
+                                            rule__name__in=["Cost guide", "Any click",
+                                                            "Welcome opened"])
+                  .values_list("label", "points"))
+    assert earned == {"Rule “Cost guide”": 20, "Rule “Any click”": 8,
+                      "Rule “Welcome opened”": 1}
+    assert ScoreEntry.objects.filter(contact=contact, label="Rule “Cost guide”",
+                                     dimension="global").count() == 1
+
 
 def test_rebuild_gives_exactly_the_incremental_scores(browser_client, another_browser,
                                                       offer, frozen):

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,8 +14,13 @@ class WagtailLeadscoreConfig(AppConfig):
         from .events import event_recorded
         from .schedules import ensure_schedules
         from .scoring.engine import score_recorded_event
+        from .scoring.fit import queue_fit_recompute
+        from .scoring.models import FitRule
         from .scoring.sources import connect_signals
 
         post_migrate.connect(ensure_schedules, sender=self)
         event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
         connect_signals()
+        for signal in (post_save, post_delete):
+            signal.connect(queue_fit_recompute, sender=FitRule,
+                           dispatch_uid=f"leadscore_fit_{signal is post_save}")

@@ -110,3 +110,12 @@ def recompute_all_fit(batch_size=2000):
         changed += len(batch)
         Contact.objects.bulk_update(batch, ["fit_score", "fit_grade"])
     return changed
+
+
+def queue_fit_recompute(sender, **kwargs):
+    """A fit rule saved or deleted: every contact's fit is recomputed by a worker, once the
+    change is committed."""
+    from django.db import transaction
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task("wagtail_leadscore.tasks.recompute_fit"))
