@@ -38,7 +38,7 @@ SETTINGS_MODULES = {"absent": "bench.absent_settings", "tracked": "bench.tracked
 # --- The orchestrator. -------------------------------------------------------------------
 
 
-def add_arguments(parser, rounds=5, requests=300, warmup=50):
+def add_arguments(parser, rounds=100, requests=15, warmup=50):
     parser.add_argument("--database-url", help="run on this PostgreSQL database, not SQLite")
     parser.add_argument("--all", action="store_true", help="run on SQLite, then PostgreSQL")
     parser.add_argument("--rounds", type=int, default=rounds)
@@ -97,7 +97,8 @@ def prepare_database(env):
 
 
 class PostgresDatabase:
-    """A benchmark's own database, created empty and dropped afterwards."""
+    """A benchmark's own database, created empty (or as a copy of a template) and dropped
+    afterwards."""
 
     def __init__(self, url):
         import psycopg
@@ -105,20 +106,43 @@ class PostgresDatabase:
         from psycopg.conninfo import conninfo_to_dict
 
         self.psycopg, self.sql = psycopg, sql
+        self.url = url
         params = conninfo_to_dict(url)
         self.name = params["dbname"]
         self.server = {**params, "dbname": "postgres"}
 
-    def execute(self, statement):
+    def execute(self, statement, *names):
+        """Run ``statement`` on the server; ``{}`` placeholders are this database's name,
+        then ``names``, as identifiers."""
+        identifiers = [self.sql.Identifier(name) for name in (self.name, *names)]
         with self.psycopg.connect(**self.server, autocommit=True) as connection:
-            connection.execute(self.sql.SQL(statement).format(self.sql.Identifier(self.name)))
+            connection.execute(self.sql.SQL(statement).format(*identifiers))
 
-    def create(self):
+    def create(self, template=None):
+        """Create the database empty, or as a copy of the database named ``template``."""
         self.drop()
-        self.execute("CREATE DATABASE {}")
+        if template:
+            self.execute("CREATE DATABASE {} TEMPLATE {}", template)
+        else:
+            self.execute("CREATE DATABASE {}")
 
     def drop(self):
         self.execute("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+    def activity(self):
+        """(pid, seconds running, query) of the active queries on this database."""
+        with self.psycopg.connect(**self.server, autocommit=True) as connection:
+            return connection.execute(
+                "SELECT pid, extract(epoch FROM now() - query_start)::float, query"
+                " FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
+                " AND pid <> pg_backend_pid() ORDER BY query_start", [self.name]).fetchall()
+
+    def terminate_backends(self):
+        """End the server processes of connections to this database (a benchmark's own)."""
+        with self.psycopg.connect(**self.server, autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()", [self.name])
 
 
 class WorkerProcess:
@@ -175,13 +199,25 @@ def measure(script, env, args, measurements):
 
 
 def medians(samples):
-    """{label: (median of all times, lowest round median, highest round median)}."""
+    """{label: (median of all times, first and third quartile of the round medians)}."""
     result = {}
     for label, rounds in samples.items():
         round_medians = [statistics.median(times) for times in rounds]
+        low, _, high = statistics.quantiles(round_medians, n=4) if len(rounds) > 1 else (
+            round_medians * 3)
         result[label] = (statistics.median(time for times in rounds for time in times),
-                         min(round_medians), max(round_medians))
+                         low, high)
     return result
+
+
+def paired_ratio(samples, label, baseline):
+    """The median, over the rounds, of the ratio of ``label``'s round median to
+    ``baseline``'s: each ratio compares requests served within a second or two of each
+    other, so a slow spell of the machine (a virtual machine's CPU can halve its speed for
+    seconds at a time) divides out instead of landing on one side."""
+    return statistics.median(
+        statistics.median(times) / statistics.median(base)
+        for times, base in zip(samples[label], samples[baseline], strict=True))
 
 
 def print_checks(checks):

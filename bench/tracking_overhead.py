@@ -2,11 +2,13 @@
 
 What it measures, on one demo article page of the example site:
 
-1. the median time to serve the page with wagtail-leadscore absent (not installed, no
-   middleware, the tracker tag rendering nothing: ``bench/absent_settings.py``);
+1. the median time to serve the page with wagtail-leadscore's behaviour absent (only its
+   models installed, which the demo's page models need; no middleware, hooks, signal
+   receivers or URLs, the tracker tag rendering nothing: ``bench/absent_settings.py``);
 2. the median time to serve it with the plugin on (the example site's settings,
    ``bench/tracked_settings.py``), for a returning visitor (cookie kept) and for a first
-   visit (no cookie: the visitor is created too);
+   visit (no cookie: the visitor is created too). Articles are scored +3 once a day, so
+   past the day's first view a view also counts the period counter (one upsert);
 3. the median time of one beacon POST to /leadscore/beacon/ as tracker.js sends it (a
    custom event; a page_view of a page served from a cache; and the page_view that
    repeats a view the server has just recorded, a duplicate), and the SQL queries of each;
@@ -19,10 +21,11 @@ and checks them against the targets of the hot-path principle in DESIGN.md:
   its ratio is printed as INFO, not judged;
 - a beacon costs at most 3 SQL queries (new event, and duplicate).
 
-How: the database (a throwaway SQLite file, or a PostgreSQL database created and dropped
-here) is migrated and loaded with the demo content once. Each configuration then runs in
-its own long-lived worker process (their settings differ); after a warm-up the workers
-take turns, round after round, so that machine noise hits every configuration alike.
+How (``bench/harness.py``, shared with ``scoring_overhead.py``): the database (a throwaway
+SQLite file, or a PostgreSQL database created and dropped here) is migrated and loaded
+with the demo content once. Each configuration then runs in its own long-lived worker
+process (their settings differ); after a warm-up the workers take turns, round after
+round, so that machine noise hits every configuration alike.
 Requests go through django.test.Client in-process (no HTTP server), with DEBUG off and a
 desktop Chrome User-Agent (bots are never tracked).
 
@@ -54,6 +57,7 @@ from bench.harness import (  # noqa: E402
     add_arguments,
     measure,
     medians,
+    paired_ratio,
     plugin_is_on,
     print_checks,
     run_on_databases,
@@ -104,20 +108,22 @@ def report(title, page, samples, queries, args):
         f"page {page}; {args.rounds} rounds x {args.requests} requests per measurement"
         f" after {args.warmup} warm-up; DEBUG off; django.test.Client"
     )
-    print(f"{'':28}{'median':>10}  {'round medians':>17}  {'SQL queries':>11}")
+    print(f"{'':28}{'median':>10}  {'round medians, p25-p75':>22}  {'SQL queries':>11}")
     times = medians(samples)
     for label, (median, low, high) in times.items():
-        print(f"{label:28}{median:7.3f} ms  {low:6.3f}-{high:6.3f} ms  {queries[label]:>11}")
+        print(f"{label:28}{median:7.3f} ms  {low:11.3f}-{high:6.3f} ms  {queries[label]:>11}")
 
-    ratio = times[JUDGED_PAGE][0] / times["plugin absent"][0]
-    checks = [(
-        ratio <= 1 + MAX_SERVE_OVERHEAD,
-        f"{JUDGED_PAGE}: tracked/absent ratio of medians {ratio:.3f}"
-        f" ({ratio - 1:+.1%}; target at most +{MAX_SERVE_OVERHEAD:.0%})",
-    )]
-    first_ratio = times[REPORTED_PAGE][0] / times["plugin absent"][0]
-    print(f"INFO  {REPORTED_PAGE}: tracked/absent ratio of medians {first_ratio:.3f}"
-          f" ({first_ratio - 1:+.1%}; once per browser, the visitor row is created too)")
+    checks = []
+    for label in (JUDGED_PAGE, REPORTED_PAGE):
+        ratio = paired_ratio(samples, label, "plugin absent")
+        overall = times[label][0] / times["plugin absent"][0]
+        text = (f"{label}: tracked/absent ratio {ratio:.3f} ({ratio - 1:+.1%}; median of the"
+                f" per-round ratios; of the medians: {overall:.3f})")
+        if label == JUDGED_PAGE:
+            checks.append((ratio <= 1 + MAX_SERVE_OVERHEAD,
+                           f"{text}; target at most +{MAX_SERVE_OVERHEAD:.0%}"))
+        else:
+            print(f"INFO  {text}; once per browser, the visitor row is created too")
     for label in BEACONS:
         checks.append((
             queries[label] <= MAX_BEACON_QUERIES,
