@@ -25,11 +25,12 @@ What it does, on a PostgreSQL database of its own (created here, dropped at the 
 
 Where the time goes: the rebuild's phases are timed by wrapping the functions of
 ``wagtail_leadscore.scoring.rebuild`` in the benchmark's process (the package is not
-changed): reading the log (the ORM query streaming the events, grouped per owner),
-replaying it (``Replay.owner_rows``: matching and ledger lines, in Python), writing the
-ledger (``_write_batch`` but the replay: deleting the owners' old lines, COPY, bulk
-inserts) and deleting orphans (``_delete_orphans``). The process's CPU time shows how much
-of the time is Python; the rest is mostly waiting for PostgreSQL. A step that runs longer
+changed): reading the log (the server-side cursor streaming the events, grouped per
+owner), replaying it (``Replay.owner_rows``: matching and ledger lines, in Python; it
+includes waiting for COPY, which takes the lines as they are made) and writing the ledger
+(``_write_batch`` but the replay: deleting the batch's range of owners, COPY of lines,
+scores and counters, the commit). The process's CPU time shows how much of the time is
+Python; the rest is mostly waiting for PostgreSQL. A step that runs longer
 than ``--timeout`` (3x the target) is stopped: the report then shows the phase it was in
 and the SQL PostgreSQL was running.
 
@@ -83,8 +84,8 @@ DEFAULT_DATABASE_URL = f"{POSTGRES_SERVER}/leadscore_bench_rebuild"
 MAX_REBUILD_SECONDS = 60
 # Bounded memory: with 4x the events, the rebuild's growth stays under 2x (linear: 4x).
 MAX_MEMORY_GROWTH_FACTOR = 2.0
-PHASES = (("read", "reading the log (ORM)"), ("replay", "replaying it (Python)"),
-          ("write", "writing the ledger"), ("orphans", "deleting orphans"))
+PHASES = (("read", "reading the log"), ("replay", "replaying it (Python)"),
+          ("write", "writing the ledger"))
 
 
 def main():
@@ -297,17 +298,11 @@ def report(args, results):
 
 
 def phase_seconds(answer, phase):
-    """A phase's duration; for a stopped step, as far as it got."""
+    """A phase's duration; for a stopped step, as far as it got (its last batch)."""
     phases = answer.get("phases", {})
     if not answer.get("timed_out") or phase not in phases:
         return seconds(phases, phase)
-    if answer.get("phase") == "_delete_orphans":  # stopped in it
-        if phase == "orphans":
-            others = sum(phases[name] for name, _ in PHASES if name != "orphans")
-            return f"> {answer['limit'] - others:.0f} s (stopped)"
-        return f"{phases[phase]:.1f} s"
-    # Stopped while replaying: the figures of the last batch written.
-    return "-" if phase == "orphans" else f"{phases[phase]:.1f} s (partial)"
+    return f"{phases[phase]:.1f} s (partial)"
 
 
 def seconds(answer, key):
@@ -357,10 +352,9 @@ def timed_phases(answer):
     """Wrap the functions of the rebuild module to time its phases into ``answer``."""
     from wagtail_leadscore.scoring import rebuild as module
 
-    phases = {"replay": 0.0, "write_batches": 0.0, "orphans": 0.0}
+    phases = {"replay": 0.0, "write_batches": 0.0}
     counts = {"owners": 0, "events": 0, "lines": 0, "batches": 0}
     owner_rows, write_batch = module.Replay.owner_rows, module._write_batch
-    delete_orphans = module._delete_orphans
 
     def timed_owner_rows(self, *args, **kwargs):
         started = time.perf_counter()
@@ -369,10 +363,10 @@ def timed_phases(answer):
         finally:
             phases["replay"] += time.perf_counter() - started
 
-    def timed_write_batch(replay, column, batch):
+    def timed_write_batch(replay, column, batch, *args, **kwargs):
         started = time.perf_counter()
         try:
-            lines = write_batch(replay, column, batch)
+            lines = write_batch(replay, column, batch, *args, **kwargs)
         finally:
             phases["write_batches"] += time.perf_counter() - started
         counts["owners"] += len(batch)
@@ -383,27 +377,16 @@ def timed_phases(answer):
             answer.tell(phases=split(phases, time.perf_counter() - answer.started), **counts)
         return lines
 
-    def timed_delete_orphans():
-        # The events are replayed: tell how far the rebuild got, in case this takes long.
-        answer.tell(phase="_delete_orphans", rss_peak=megabytes_peak_rss(),
-                    phases=split(phases, time.perf_counter() - answer.started), **counts)
-        started = time.perf_counter()
-        try:
-            return delete_orphans()
-        finally:
-            phases["orphans"] += time.perf_counter() - started
-
     module.Replay.owner_rows = timed_owner_rows
     module._write_batch = timed_write_batch
-    module._delete_orphans = timed_delete_orphans
     return phases
 
 
 def split(phases, total):
-    """The four phases from the measured ones (writing includes the replay it calls)."""
+    """The three phases from the measured ones (writing includes the replay it calls)."""
     write = phases["write_batches"] - phases["replay"]
-    return {"read": total - phases["write_batches"] - phases["orphans"],
-            "replay": phases["replay"], "write": write, "orphans": phases["orphans"]}
+    return {"read": total - phases["write_batches"], "replay": phases["replay"],
+            "write": write}
 
 
 def rebuild(args, answer):

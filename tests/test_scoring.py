@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from timberframe.models import ArticlePage, CareersPage, EbookPage, OfferPage
 from wagtail_leadscore import record_event, scores_for
@@ -235,6 +236,39 @@ def test_rebuild_gives_exactly_the_incremental_scores(browser_client, another_br
     assert incremental[0]
     call_command("leadscore_rebuild_scores", verbosity=0)
     assert snapshot() == incremental
+
+
+def test_rebuild_removes_the_lines_of_people_whose_events_are_gone(
+        browser_client, another_browser, offer, settings_leadscore):
+    """The rebuild replaces ranges of owners: those with no events left lose their lines."""
+    settings_leadscore(REBUILD_BATCH_EVENTS=1)  # a batch per owner: ranges between them
+    view(browser_client, offer, 2)
+    first = download_ebook(browser_client, "first@example.com")
+    view(another_browser, offer, 3)
+    second = download_ebook(another_browser, "second@example.com")
+    third_browser = Client(HTTP_USER_AGENT=another_browser.defaults["HTTP_USER_AGENT"])
+    view(third_browser, offer)
+    anonymous = Visitor.objects.get(contact__isnull=True)
+    kept = {contact: global_score(contact) for contact in (first, second)}
+    assert Score.objects.filter(visitor=anonymous, value=10).exists()
+
+    Event.objects.filter(contact=first).delete()
+    Event.objects.filter(visitor=anonymous).delete()
+    call_command("leadscore_rebuild_scores", verbosity=0)
+
+    assert not ScoreEntry.objects.filter(contact=first).exists()
+    assert not Score.objects.filter(contact=first).exists()
+    assert not Score.objects.filter(visitor=anonymous).exists()
+    assert global_score(second) == kept[second]
+
+
+def test_deleting_a_contact_deletes_its_scores(browser_client, offer):
+    view(browser_client, offer)
+    contact = download_ebook(browser_client)
+    assert ScoreEntry.objects.filter(contact=contact).exists()
+    contact.delete()
+    assert not ScoreEntry.objects.exists()
+    assert not Score.objects.exists()
 
 
 def test_a_broken_rule_never_breaks_a_page(browser_client, offer):

@@ -50,7 +50,7 @@ SETTING_RULES = (
               "TRACKING_ASYNC_COMMIT"),
      lambda value: isinstance(value, bool), "must be True or False"),
     ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH", "ENGAGED_SCORE",
-              "SCORING_CACHE_SECONDS"),
+              "SCORING_CACHE_SECONDS", "REBUILD_BATCH_EVENTS"),
      is_positive_int, "must be a positive integer"),
     ("E009", ("ANONYMOUS_RETENTION_DAYS",), lambda value: value is None or is_positive_int(value),
      "must be a positive integer (days), or None to keep anonymous visitors forever"),

@@ -5,8 +5,11 @@ Every key is listed in the README's settings reference; ``checks.py`` reports un
 """
 
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 DEFAULTS = {
     # "always", "respect_dnt" (honour DNT and Global Privacy Control) or "consent".
@@ -61,9 +64,24 @@ DEFAULTS = {
     # Seconds each process keeps scoring rules and the lead definition before reloading
     # (the process that saves them reloads at once).
     "SCORING_CACHE_SECONDS": 30,
+    # leadscore_rebuild_scores replaces the lines of about this many events per
+    # transaction (whole owners; at most 5000 owners).
+    "REBUILD_BATCH_EVENTS": 50_000,
 }
 
 
 def get_setting(name):
     """Return a leadscore setting, the site's value if set, else the default."""
-    return getattr(settings, "WAGTAIL_LEADSCORE", {}).get(name, DEFAULTS[name])
+    return _merged_settings()[name]
+
+
+@lru_cache(maxsize=1)
+def _merged_settings():
+    """Merged once: the hot path and the rebuild read settings per event."""
+    return {**DEFAULTS, **getattr(settings, "WAGTAIL_LEADSCORE", {})}
+
+
+@receiver(setting_changed)
+def _forget_merged_settings(setting, **kwargs):
+    if setting == "WAGTAIL_LEADSCORE":
+        _merged_settings.cache_clear()

@@ -12,7 +12,14 @@ from ..db import savepoint_if_in_transaction
 from .aging import aged_points, current_day, event_day, is_counted
 from .models import GLOBAL, STAGE, Cap, Score, ScoreEntry, topic_dimension
 from .sources import sources
-from .store import Owner, increment_counters, merge_visitor_into_contact, write_entries
+from .store import (
+    ENTRY_COLUMNS,
+    EntryRow,
+    Owner,
+    increment_counters,
+    merge_visitor_into_contact,
+    write_entries,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +71,23 @@ def ledger_lines(sources_matched, day, counts, is_contact):
 
 
 def entry_rows(event_id, occurred_at, day, today, lines, stage_since=None):
-    """Ledger rows (dicts) for ``lines``; a stage line before ``stage_since`` never counts."""
-    rows = []
-    for source, label, points, dimension in lines:
-        counted = is_counted(day, today) and not (
-            dimension == STAGE and stage_since is not None and occurred_at < stage_since)
-        rows.append({
-            "event_id": event_id, "rule_id": source.rule_id, "page_id": source.page_id,
-            "source": source.key, "label": label[:255], "dimension": dimension,
-            "points": points, "counted": counted, "day": day, "occurred_at": occurred_at,
-        })
-    return rows
+    """Ledger rows for ``lines``; a stage line before ``stage_since`` never counts."""
+    in_window = is_counted(day, today)
+    before_stage = stage_since is not None and occurred_at < stage_since
+    return [
+        EntryRow(event_id, source.rule_id, source.page_id, source.key, label[:255], dimension,
+                 points, in_window and not (before_stage and dimension == STAGE), day,
+                 occurred_at)
+        for source, label, points, dimension in lines
+    ]
 
 
 def score_deltas(rows, today):
     deltas = {}
     for row in rows:
-        if row["counted"]:
-            deltas[row["dimension"]] = (deltas.get(row["dimension"], 0)
-                                        + aged_points(row["points"], row["day"], today))
+        if row.counted:
+            deltas[row.dimension] = (deltas.get(row.dimension, 0)
+                                     + aged_points(row.points, row.day, today))
     return deltas
 
 
@@ -143,16 +148,15 @@ def carry_over(visitor_id, contact):
     """On identify: the anonymous visitor's ledger, scores and counters become the
     contact's, with the stage lines a contact's events have (counting if they happened
     in its current stage), so that live scores equal a rebuild's."""
-    moved = ScoreEntry.objects.filter(visitor_id=visitor_id).values(
-        "event_id", "rule_id", "page_id", "source", "label", "points", "counted", "day",
-        "occurred_at").distinct()
+    moved = ScoreEntry.objects.filter(visitor_id=visitor_id).values_list(
+        *ENTRY_COLUMNS).distinct()
     stage_rows, seen = [], set()
-    for line in moved:
-        key = (line["event_id"], line["source"], line["label"])
-        if key not in seen and sources.feeds_stage(line["source"]):
+    for line in map(EntryRow._make, moved):
+        key = (line.event_id, line.source, line.label)
+        if key not in seen and sources.feeds_stage(line.source):
             seen.add(key)
-            stage_rows.append({**line, "dimension": STAGE, "counted": line["counted"] and (
-                line["occurred_at"] >= contact.stage_changed_at)})
+            stage_rows.append(line._replace(dimension=STAGE, counted=line.counted and (
+                line.occurred_at >= contact.stage_changed_at)))
     merge_visitor_into_contact(visitor_id, contact.pk)
     if stage_rows:
         write_entries(Owner("contact_id", contact.pk), stage_rows,

@@ -174,11 +174,16 @@ def unique_per_owner(name, key):
 
 
 def owner_fields():
+    """The owner of derived rows. No database constraint: a check per inserted row (and a
+    lock on the contact) slows live scoring and rebuilds, and Django still deletes the
+    rows of a deleted contact or visitor."""
     return (
         models.ForeignKey("wagtail_leadscore.Contact", null=True, blank=True,
-                          on_delete=models.CASCADE, related_name="+", db_index=False),
+                          on_delete=models.CASCADE, related_name="+", db_index=False,
+                          db_constraint=False),
         models.ForeignKey("wagtail_leadscore.Visitor", null=True, blank=True,
-                          on_delete=models.CASCADE, related_name="+", db_index=False),
+                          on_delete=models.CASCADE, related_name="+", db_index=False,
+                          db_constraint=False),
     )
 
 
@@ -208,7 +213,8 @@ class ScoreEntry(models.Model):
         verbose_name_plural = _("score entries")
         indexes = [
             models.Index(fields=["contact", "occurred_at"], name="leadscore_entry_contact"),
-            models.Index(fields=["visitor"], name="leadscore_entry_visitor"),
+            models.Index(fields=["visitor"], condition=Q(visitor__isnull=False),
+                         name="leadscore_entry_visitor"),
             models.Index(fields=["day"], condition=Q(counted=True), name="leadscore_entry_day"),
         ]
         constraints = [one_owner("leadscore_entry")]

@@ -2,15 +2,21 @@
 
 The log is replayed per owner in the order it was recorded, through the same
 ``ledger_lines`` as live scoring, so an unchanged configuration gives exactly the
-incremental scores. Memory stays bounded: events are streamed, and the ledger is written
-per batch of owners, each batch in its own short transaction (the site keeps running).
+incremental scores. Memory stays bounded: one query streams the log (on PostgreSQL a
+server-side cursor, so one snapshot), and the ledger is written per batch of owners, each
+batch in its own short transaction (the site keeps running); PostgreSQL writes with COPY.
 """
 
-from itertools import groupby
+import json
+import re
+from contextlib import contextmanager, suppress
 
 from django.apps import apps
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
+from ..conf import get_setting
 from ..models import Contact, Event
 from .aging import current_day, event_day
 from .engine import counter_keys, entry_rows, ledger_lines, score_deltas
@@ -19,26 +25,43 @@ from .pages import LeadScoringPageMixin
 from .sources import RuleSet, is_scored, page_source
 from .store import ENTRY_COLUMNS, connection_for
 
-EVENT_FIELDS = ("pk", "type", "name", "visitor_id", "contact_id", "page_id", "path", "query",
-                "properties", "occurred_at")
-BATCH_EVENTS = 20_000
+OWNER_COLUMNS = ("contact_id", "visitor_id")
+LOGGED_FIELDS = ("pk", "type", "name", "page_id", "path", "query", "properties", "occurred_at")
+BATCH_OWNERS = 5_000
+FETCH_ROWS = 10_000
+BULK_ROWS = 2_000  # rows per INSERT where there is no COPY
+# Distinct (page, path, query) of page views whose matches are remembered: page-view
+# triggers read nothing else, and most views repeat a URL seen before.
+PAGE_VIEW_MEMO_SIZE = 100_000
 
 
 class LoggedEvent:
-    """A row of the log with the attributes triggers read."""
+    """A row of the log (``LOGGED_FIELDS``) with the attributes triggers read; its JSON is
+    decoded only if read."""
 
-    __slots__ = EVENT_FIELDS
+    __slots__ = ("pk", "type", "name", "page_id", "path", "query", "_properties",
+                 "occurred_at")
 
-    def __init__(self, row):
-        for name, value in zip(EVENT_FIELDS, row, strict=True):
-            setattr(self, name, value)
+    def __init__(self, pk, type, name, page_id, path, query, properties, occurred_at):
+        self.pk, self.type, self.name, self.page_id = pk, type, name, page_id
+        self.path, self.query, self._properties, self.occurred_at = (path, query, properties,
+                                                                     occurred_at)
+
+    @property
+    def properties(self):
+        if isinstance(self._properties, str):
+            self._properties = json.loads(self._properties)
+        return self._properties
 
 
 class Replay:
+    """The configuration the log is replayed through, loaded once per rebuild."""
+
     def __init__(self):
         self.rules = RuleSet.load()
         self.page_sources = self._page_sources()
         self.page_paths = None
+        self.page_view_matches = {}
         self.today = current_day()
         self.stage_since = dict(Contact.objects.values_list("pk", "stage_changed_at"))
 
@@ -60,7 +83,19 @@ class Replay:
             self.page_paths = dict(Page.objects.values_list("pk", "path"))
         return self.page_paths.get(page_id)
 
-    def matching(self, event):
+    def matching(self, row):
+        """The sources a logged row (``LOGGED_FIELDS``) earns points from."""
+        if row[1] != "page_view":
+            return self._matching(LoggedEvent(*row))
+        key = row[3:6]  # page_id, path, query
+        matched = self.page_view_matches.get(key)
+        if matched is None:
+            if len(self.page_view_matches) >= PAGE_VIEW_MEMO_SIZE:
+                self.page_view_matches.clear()
+            matched = self.page_view_matches[key] = self._matching(LoggedEvent(*row))
+        return matched
+
+    def _matching(self, event):
         matched = []
         if event.type == "page_view" and event.page_id in self.page_sources:
             matched.append(self.page_sources[event.page_id])
@@ -70,105 +105,150 @@ class Replay:
         return matched
 
     def owner_rows(self, events, is_contact, stage_since):
-        """Ledger rows and counters of one owner's events, in recorded order."""
-        counts, rows = {}, []
+        """Ledger rows and counters ``{key: (count, expires_day)}`` of one owner's logged
+        rows, in recorded order."""
+        counts, expiries, rows = {}, {}, []
         for event in events:
             matched = self.matching(event)
             if not matched:
                 continue
-            day = event_day(event.occurred_at)
+            event_id, occurred_at = event[0], event[-1]
+            day = event_day(occurred_at)
             for source in matched:
                 for key, expires in counter_keys(source, day):
-                    count, _ = counts.get(key, (0, expires))
-                    counts[key] = (count + 1, expires)
-            lines = ledger_lines(matched, day, {key: count for key, (count, _) in
-                                                counts.items()}, is_contact)
-            rows.extend(entry_rows(event.pk, event.occurred_at, day, self.today, lines,
+                    counts[key] = counts.get(key, 0) + 1
+                    expiries[key] = expires
+            lines = ledger_lines(matched, day, counts, is_contact)
+            rows.extend(entry_rows(event_id, occurred_at, day, self.today, lines,
                                    stage_since))
-        return rows, counts
+        return rows, {key: (count, expiries[key]) for key, count in counts.items()}
 
 
 def rebuild_scores(progress=None):
-    """Replace every ledger line, score and counter. Returns (owners, events, lines)."""
-    replay = Replay()
-    totals = [0, 0, 0]
-    for column in ("contact_id", "visitor_id"):
-        other = "visitor_id" if column == "contact_id" else "contact_id"
-        events = (Event.objects.filter(**{f"{column}__isnull": False})
-                  .filter(**({} if column == "contact_id" else {f"{other}__isnull": True}))
-                  .order_by(column, "pk").values_list(*EVENT_FIELDS))
-        batch = []
-        for owner_id, owner_events in groupby(
-                (LoggedEvent(row) for row in events.iterator(chunk_size=5000)),
-                key=lambda event: getattr(event, column)):
-            owner_events = list(owner_events)
-            batch.append((owner_id, owner_events))
-            totals[1] += len(owner_events)
-            if sum(len(events) for _, events in batch) >= BATCH_EVENTS:
-                totals[2] += _write_batch(replay, column, batch)
-                totals[0] += len(batch)
-                batch = []
+    """Replace every ledger line, score and counter. Returns (owners, events, lines).
+
+    ``progress(owners, events, lines)`` is called after each batch."""
+    replay, batch_size = Replay(), get_setting("REBUILD_BATCH_EVENTS")
+    owners = events = lines = 0
+    for column in OWNER_COLUMNS:
+        batch, batch_events, after = [], 0, None
+        for owner_id, owned_events in owners_events(column):
+            batch.append((owner_id, owned_events))
+            batch_events += len(owned_events)
+            if batch_events >= batch_size or len(batch) >= BATCH_OWNERS:
+                lines += _write_batch(replay, column, batch, after)
+                owners, events = owners + len(batch), events + batch_events
+                batch, batch_events, after = [], 0, owner_id
                 if progress:
-                    progress(*totals)
-        if batch:
-            totals[2] += _write_batch(replay, column, batch)
-            totals[0] += len(batch)
-    _delete_orphans()
-    return tuple(totals)
+                    progress(owners, events, lines)
+        lines += _write_batch(replay, column, batch, after, last=True)
+        owners, events = owners + len(batch), events + batch_events
+    return owners, events, lines
 
 
-def _write_batch(replay, column, batch):
+def owners_events(column):
+    """(owner id, [logged row]) for each owner named by ``column``, in recorded order: a
+    contact owns its events, an anonymous visitor those with no contact."""
+    owned = {f"{column}__isnull": False}
+    if column == "visitor_id":
+        owned["contact_id__isnull"] = True
+    events = Event.objects.filter(**owned).order_by(column, "pk")
+    owner_id, owned_events = None, []
+    for row in _stream(events, column):
+        if row[0] != owner_id:
+            if owned_events:
+                yield owner_id, owned_events
+            owner_id, owned_events = row[0], []
+        owned_events.append(row[1:])
+    if owned_events:
+        yield owner_id, owned_events
+
+
+def _stream(events, column):
+    """Rows (owner, *LOGGED_FIELDS) of the ``events`` queryset, in its order."""
+    connection = connection_for(Event)
+    if connection.vendor != "postgresql":
+        yield from events.values_list(column, *LOGGED_FIELDS).iterator(chunk_size=FETCH_ROWS)
+        return
+    # A server-side cursor in binary: the C loaders of psycopg, and JSON left as text.
+    events = events.annotate(properties_text=Cast("properties", TextField())).values_list(
+        column, *(name if name != "properties" else "properties_text"
+                  for name in LOGGED_FIELDS))
+    sql, params = events.query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        # A cursor's plan favours its first rows (here an index scan in owner order, several
+        # times slower than scanning and sorting): the whole log is read.
+        cursor.execute("SET cursor_tuple_fraction = 1")
+    try:
+        with connection.chunked_cursor() as cursor:
+            cursor.cursor.execute(sql, params, binary=True)
+            while rows := cursor.cursor.fetchmany(FETCH_ROWS):
+                yield from rows
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            # In a transaction that failed, its rollback undoes the SET.
+            cursor.execute("RESET cursor_tuple_fraction")
+
+
+def _write_batch(replay, column, batch, after, last=False):
+    """Replay the owners of ``batch`` and replace their lines, scores and counters, in one
+    transaction; returns the ledger lines written.
+
+    The rows of every owner after ``after`` up to the batch's last owner (up to the end if
+    ``last``) are deleted first, so the lines of owners who have no events any more go too.
+    On PostgreSQL the lines are sent as they are replayed: the database takes them in while
+    Python replays the next owner."""
     is_contact = column == "contact_id"
-    owner_ids = [owner_id for owner_id, _ in batch]
-    entries, scores, counters = [], [], []
-    for owner_id, events in batch:
-        stage_since = replay.stage_since.get(owner_id) if is_contact else None
-        rows, counts = replay.owner_rows(events, is_contact, stage_since)
-        for row in rows:
-            row[column] = owner_id
-        entries.extend(rows)
-        for dimension, value in score_deltas(rows, replay.today).items():
-            scores.append(Score(**{column: owner_id}, dimension=dimension, value=value))
-        counters.extend(
-            ScoreCounter(**{column: owner_id}, key=key, count=count, expires_day=expires)
-            for key, (count, expires) in counts.items()
-            if expires is None or expires > replay.today)
-    with transaction.atomic(using=connection_for(ScoreEntry).alias):
-        for model in (ScoreEntry, Score, ScoreCounter):
-            model.objects.filter(**{f"{column}__in": owner_ids}).delete()
-        _insert_entries(column, entries)
-        Score.objects.bulk_create(scores, batch_size=5000)
-        ScoreCounter.objects.bulk_create(counters, batch_size=5000)
-    return len(entries)
-
-
-def _insert_entries(column, entries):
     connection = connection_for(ScoreEntry)
-    columns = (column, *ENTRY_COLUMNS)
+    owners = Q(**{f"{column}__isnull": False})
+    if after is not None:
+        owners &= Q(**{f"{column}__gt": after})
+    if not last:
+        owners &= Q(**{f"{column}__lte": batch[-1][0]})
+    scores, counters, lines = [], [], 0
+    with transaction.atomic(using=connection.alias):
+        for model in (ScoreEntry, Score, ScoreCounter):
+            model.objects.filter(owners).delete()
+        with _inserter(connection, ScoreEntry, (column, *ENTRY_COLUMNS)) as insert:
+            for owner_id, events in batch:
+                stage_since = replay.stage_since.get(owner_id) if is_contact else None
+                rows, counts = replay.owner_rows(events, is_contact, stage_since)
+                for row in rows:
+                    insert((owner_id, *row))
+                lines += len(rows)
+                scores.extend((owner_id, dimension, value) for dimension, value
+                              in score_deltas(rows, replay.today).items())
+                counters.extend((owner_id, key, count, expires)
+                                for key, (count, expires) in counts.items()
+                                if expires is None or expires > replay.today)
+        for model, rows, columns in ((Score, scores, ("dimension", "value")),
+                                     (ScoreCounter, counters, ("key", "count", "expires_day"))):
+            with _inserter(connection, model, (column, *columns)) as insert:
+                for row in rows:
+                    insert(row)
+    return lines
+
+
+@contextmanager
+def _inserter(connection, model, columns):
+    """``insert(row)`` for rows of ``columns`` into ``model``'s table: COPY on PostgreSQL,
+    else bulk inserts of BULK_ROWS rows."""
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            if hasattr(raw, "copy"):  # psycopg 3: COPY, several times faster than INSERT
-                with raw.copy(f"COPY {quote(ScoreEntry._meta.db_table)} "
-                              f"({', '.join(quote(name) for name in columns)}) "
-                              "FROM STDIN") as copy:
-                    for entry in entries:
-                        copy.write_row([entry[name] for name in columns])
-                return
-    ScoreEntry.objects.bulk_create(
-        [ScoreEntry(**{name: entry[name] for name in columns}) for entry in entries],
-        batch_size=2000)
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+                "FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([re.sub(r"\(.*\)$", "", model._meta.get_field(name).db_type(
+                connection)) for name in columns])
+            yield copy.write_row
+        return
+    pending = []
 
+    def insert(row):
+        pending.append(model(**dict(zip(columns, row, strict=True))))
+        if len(pending) >= BULK_ROWS:
+            model.objects.bulk_create(pending)
+            pending.clear()
 
-def _delete_orphans():
-    """Lines of owners who have no events any more (nothing replayed them)."""
-    for model in (ScoreEntry, Score, ScoreCounter):
-        model.objects.filter(contact__isnull=False).exclude(
-            contact_id__in=Event.objects.filter(contact__isnull=False).values("contact_id")
-        ).delete()
-        model.objects.filter(visitor__isnull=False).exclude(
-            visitor_id__in=Event.objects.filter(visitor__isnull=False, contact__isnull=True)
-            .values("visitor_id")
-        ).delete()
-
+    yield insert
+    model.objects.bulk_create(pending)

@@ -8,6 +8,7 @@ for SCORING_CACHE_SECONDS (and reloaded at once in the process that saved them).
 import time
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext as _
 
@@ -207,8 +208,7 @@ def _forget_rules(sender, **kwargs):
 
 
 def _forget_page(sender, instance, **kwargs):
-    if isinstance(instance, LeadScoringPageMixin):
-        sources.pages.forget(instance.pk)
+    sources.pages.forget(instance.pk)
 
 
 def connect_signals():
@@ -221,5 +221,11 @@ def connect_signals():
                             dispatch_uid=f"leadscore_del_{model.__name__}")
     m2m_changed.connect(_forget_rules, sender=ScoringRule.topics.through,
                         dispatch_uid="leadscore_rule_topics")
-    post_save.connect(_forget_page, dispatch_uid="leadscore_page_saved")
-    post_delete.connect(_forget_page, dispatch_uid="leadscore_page_deleted")
+    # Per tagged page model, never for every sender: a receiver of every model's
+    # post_delete would stop Django's fast (single-statement) deletes everywhere.
+    for model in apps.get_models():
+        if issubclass(model, LeadScoringPageMixin):
+            post_save.connect(_forget_page, sender=model,
+                              dispatch_uid=f"leadscore_page_saved_{model._meta.label}")
+            post_delete.connect(_forget_page, sender=model,
+                                dispatch_uid=f"leadscore_page_deleted_{model._meta.label}")

@@ -5,14 +5,30 @@ person never lose an update; nothing reads a score and writes it back.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connections, router
 
 from ..conf import get_setting
 from .models import Score, ScoreCounter, ScoreEntry
 
-ENTRY_COLUMNS = ("event_id", "rule_id", "page_id", "source", "label", "dimension", "points",
-                 "counted", "day", "occurred_at")
+
+class EntryRow(NamedTuple):
+    """A ledger line to insert, in the order of its columns (COPY writes it as it is)."""
+
+    event_id: int
+    rule_id: int | None
+    page_id: int | None
+    source: str
+    label: str
+    dimension: str
+    points: int
+    counted: bool
+    day: int
+    occurred_at: object
+
+
+ENTRY_COLUMNS = EntryRow._fields
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,7 @@ def _values(connection, rows, types):
 
 
 def write_entries(owner, entries, deltas):
-    """Insert the ledger ``entries`` (dicts of ENTRY_COLUMNS) and add ``deltas``
+    """Insert the ledger ``entries`` (:class:`EntryRow`) and add ``deltas``
     ({dimension: points}) to the owner's scores; return {dimension: new value}.
 
     PostgreSQL does both in one statement (the ledger insert as a data-modifying CTE);
@@ -141,8 +157,8 @@ def _entry_insert(owner, owner_id, entries, connection):
     params = []
     for entry in entries:
         params.append(owner_id)
-        params.extend(field.get_db_prep_save(entry[column], connection)
-                      for field, column in zip(fields, ENTRY_COLUMNS, strict=True))
+        params.extend(field.get_db_prep_save(value, connection)
+                      for field, value in zip(fields, entry, strict=True))
     sql = (f"INSERT INTO {quote(ScoreEntry._meta.db_table)} ({columns}) "
            f"VALUES {', '.join([row] * len(entries))}")
     return sql, params
