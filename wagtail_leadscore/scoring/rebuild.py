@@ -27,6 +27,7 @@ from .store import ENTRY_COLUMNS, connection_for
 
 OWNER_COLUMNS = ("contact_id", "visitor_id")
 LOGGED_FIELDS = ("pk", "type", "name", "page_id", "path", "query", "properties", "occurred_at")
+OCCURRED_AT, OWNER = 7, 8  # positions in a logged row
 BATCH_OWNERS = 5_000
 FETCH_ROWS = 10_000
 BULK_ROWS = 2_000  # rows per INSERT where there is no COPY
@@ -84,15 +85,17 @@ class Replay:
         return self.page_paths.get(page_id)
 
     def matching(self, row):
-        """The sources a logged row (``LOGGED_FIELDS``) earns points from."""
+        """The sources a logged row (``LOGGED_FIELDS``, then the owner) earns points
+        from."""
         if row[1] != "page_view":
-            return self._matching(LoggedEvent(*row))
+            return self._matching(LoggedEvent(*row[:OWNER]))
         key = row[3:6]  # page_id, path, query
         matched = self.page_view_matches.get(key)
         if matched is None:
             if len(self.page_view_matches) >= PAGE_VIEW_MEMO_SIZE:
                 self.page_view_matches.clear()
-            matched = self.page_view_matches[key] = self._matching(LoggedEvent(*row))
+            matched = self.page_view_matches[key] = self._matching(
+                LoggedEvent(*row[:OWNER]))
         return matched
 
     def _matching(self, event):
@@ -112,7 +115,7 @@ class Replay:
             matched = self.matching(event)
             if not matched:
                 continue
-            event_id, occurred_at = event[0], event[-1]
+            event_id, occurred_at = event[0], event[OCCURRED_AT]
             day = event_day(occurred_at)
             for source in matched:
                 for key, expires in counter_keys(source, day):
@@ -154,26 +157,26 @@ def owners_events(column):
         owned["contact_id__isnull"] = True
     events = Event.objects.filter(**owned).order_by(column, "pk")
     owner_id, owned_events = None, []
-    for row in _stream(events, column):
-        if row[0] != owner_id:
+    for row in _stream(events, column):  # the logged row, then its owner
+        if row[-1] != owner_id:
             if owned_events:
                 yield owner_id, owned_events
-            owner_id, owned_events = row[0], []
-        owned_events.append(row[1:])
+            owner_id, owned_events = row[-1], []
+        owned_events.append(row)
     if owned_events:
         yield owner_id, owned_events
 
 
 def _stream(events, column):
-    """Rows (owner, *LOGGED_FIELDS) of the ``events`` queryset, in its order."""
+    """Rows (*LOGGED_FIELDS, owner) of the ``events`` queryset, in its order."""
     connection = connection_for(Event)
     if connection.vendor != "postgresql":
-        yield from events.values_list(column, *LOGGED_FIELDS).iterator(chunk_size=FETCH_ROWS)
+        yield from events.values_list(*LOGGED_FIELDS, column).iterator(chunk_size=FETCH_ROWS)
         return
     # A server-side cursor in binary: the C loaders of psycopg, and JSON left as text.
     events = events.annotate(properties_text=Cast("properties", TextField())).values_list(
-        column, *(name if name != "properties" else "properties_text"
-                  for name in LOGGED_FIELDS))
+        *(name if name != "properties" else "properties_text" for name in LOGGED_FIELDS),
+        column)
     sql, params = events.query.get_compiler(connection=connection).as_sql()
     with connection.cursor() as cursor:
         # A cursor's plan favours its first rows (here an index scan in owner order, several
