@@ -205,7 +205,7 @@ def step(env, args, name, events=None, database=None):
 def report(args, results):
     main = results[-1]
     print(f"\nwagtail-leadscore score rebuild: PostgreSQL ({args.database_url})")
-    width = 28
+    width = 34
     columns = [f"{result['generated']['events']:,} events" for result in results]
     print(f"{'':44}" + "".join(f"{column:>{width}}" for column in columns))
 
