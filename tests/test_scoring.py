@@ -19,6 +19,7 @@ from wagtail_leadscore.models import (
     Topic,
     Visitor,
 )
+from wagtail_leadscore.scoring.rebuild import rebuild_scores
 from wagtail_leadscore.tasks import age_scores
 
 pytestmark = pytest.mark.django_db
@@ -260,6 +261,27 @@ def test_rebuild_removes_the_lines_of_people_whose_events_are_gone(
     assert not Score.objects.filter(contact=first).exists()
     assert not Score.objects.filter(visitor=anonymous).exists()
     assert global_score(second) == kept[second]
+
+
+def test_people_first_seen_during_a_rebuild_keep_their_scores(
+        browser_client, another_browser, offer, settings_leadscore):
+    """The rebuild replays the log as it was when it started; a contact identified and
+    scored while it runs (here: after its first batch) is not wiped by a later batch."""
+    settings_leadscore(REBUILD_BATCH_EVENTS=1)
+    view(browser_client, offer)
+    download_ebook(browser_client, "first@example.com")
+    view(another_browser, offer)
+    download_ebook(another_browser, "second@example.com")
+    newcomer = []
+
+    def arrives_meanwhile(owners, events, lines):
+        if not newcomer:
+            third_browser = Client(HTTP_USER_AGENT=another_browser.defaults["HTTP_USER_AGENT"])
+            view(third_browser, offer, 2)
+            newcomer.append(download_ebook(third_browser, "third@example.com"))
+
+    rebuild_scores(arrives_meanwhile)
+    assert global_score(newcomer[0]) == 2 * 10 + 5 + 5 + 30  # offer twice, the e-book
 
 
 def test_deleting_a_contact_deletes_its_scores(browser_client, offer):

@@ -9,11 +9,11 @@ batch in its own short transaction (the site keeps running); PostgreSQL writes w
 
 import json
 import re
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 
 from django.apps import apps
 from django.db import DatabaseError, transaction
-from django.db.models import Q, TextField
+from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
 from ..conf import get_setting
@@ -135,15 +135,16 @@ def rebuild_scores(progress=None):
     owners = events = lines = 0
     for column in OWNER_COLUMNS:
         batch, batch_events, after = [], 0, None
-        for owner_id, owned_events in owners_events(column):
-            batch.append((owner_id, owned_events))
-            batch_events += len(owned_events)
-            if batch_events >= batch_size or len(batch) >= BATCH_OWNERS:
-                lines += _write_batch(replay, column, batch, after)
-                owners, events = owners + len(batch), events + batch_events
-                batch, batch_events, after = [], 0, owner_id
-                if progress:
-                    progress(owners, events, lines)
+        with closing(owners_events(column)) as owners_stream:
+            for owner_id, owned_events in owners_stream:
+                batch.append((owner_id, owned_events))
+                batch_events += len(owned_events)
+                if batch_events >= batch_size or len(batch) >= BATCH_OWNERS:
+                    lines += _write_batch(replay, column, batch, after)
+                    owners, events = owners + len(batch), events + batch_events
+                    batch, batch_events, after = [], 0, owner_id
+                    if progress:
+                        progress(owners, events, lines)
         lines += _write_batch(replay, column, batch, after, last=True)
         owners, events = owners + len(batch), events + batch_events
     return owners, events, lines
@@ -170,7 +171,8 @@ def owners_events(column):
 def _stream(events, column):
     """Rows (*LOGGED_FIELDS, owner) of the ``events`` queryset, in its order."""
     connection = connection_for(Event)
-    if connection.vendor != "postgresql":
+    if (connection.vendor != "postgresql"
+            or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")):  # e.g. PgBouncer
         yield from events.values_list(*LOGGED_FIELDS, column).iterator(chunk_size=FETCH_ROWS)
         return
     # A server-side cursor in binary: the C loaders of psycopg, and JSON left as text.
@@ -197,21 +199,27 @@ def _write_batch(replay, column, batch, after, last=False):
     """Replay the owners of ``batch`` and replace their lines, scores and counters, in one
     transaction; returns the ledger lines written.
 
-    The rows of every owner after ``after`` up to the batch's last owner (up to the end if
-    ``last``) are deleted first, so the lines of owners who have no events any more go too.
+    Deleted first, among the owners after ``after`` up to the batch's last owner (up to the
+    end if ``last``): the rows of the batch's owners, and those of owners with no events
+    left (erased, pruned). Owners first seen after the log was read keep their live rows.
     On PostgreSQL the lines are sent as they are replayed: the database takes them in while
     Python replays the next owner."""
     is_contact = column == "contact_id"
     connection = connection_for(ScoreEntry)
-    owners = Q(**{f"{column}__isnull": False})
+    in_range = Q(**{f"{column}__isnull": False})
     if after is not None:
-        owners &= Q(**{f"{column}__gt": after})
+        in_range &= Q(**{f"{column}__gt": after})
     if not last:
-        owners &= Q(**{f"{column}__lte": batch[-1][0]})
+        in_range &= Q(**{f"{column}__lte": batch[-1][0]})
+    logged = Event.objects.filter(**{column: OuterRef(column)})
+    if not is_contact:
+        logged = logged.filter(contact__isnull=True)
+    stale = in_range & (Q(**{f"{column}__in": [owner_id for owner_id, _ in batch]})
+                        | ~Exists(logged))
     scores, counters, lines = [], [], 0
     with transaction.atomic(using=connection.alias):
         for model in (ScoreEntry, Score, ScoreCounter):
-            model.objects.filter(owners).delete()
+            model.objects.filter(stale).delete()
         with _inserter(connection, ScoreEntry, (column, *ENTRY_COLUMNS)) as insert:
             for owner_id, events in batch:
                 stage_since = replay.stage_since.get(owner_id) if is_contact else None
