@@ -85,7 +85,7 @@ MAX_REBUILD_SECONDS = 60
 # Bounded memory: with 4x the events, the rebuild's growth stays under 2x (linear: 4x).
 MAX_MEMORY_GROWTH_FACTOR = 2.0
 PHASES = (("read", "reading the log"), ("replay", "replaying it (Python)"),
-          ("write", "writing the ledger"))
+          ("write", "writing the ledger"), ("swap", "indexing and swapping in"))
 
 
 def main():
@@ -352,9 +352,10 @@ def timed_phases(answer):
     """Wrap the functions of the rebuild module to time its phases into ``answer``."""
     from wagtail_leadscore.scoring import rebuild as module
 
-    phases = {"replay": 0.0, "write_batches": 0.0}
+    phases = {"replay": 0.0, "write_batches": 0.0, "swap": 0.0}
     counts = {"owners": 0, "events": 0, "lines": 0, "batches": 0}
     owner_rows, write_batch = module.Replay.owner_rows, module._write_batch
+    build_indexes, swap = module.ShadowTables.build_indexes, module.ShadowTables.swap
 
     def timed_owner_rows(self, *args, **kwargs):
         started = time.perf_counter()
@@ -377,16 +378,27 @@ def timed_phases(answer):
             answer.tell(phases=split(phases, time.perf_counter() - answer.started), **counts)
         return lines
 
+    def timed_swap_step(step):
+        def timed(self):
+            started = time.perf_counter()
+            try:
+                return step(self)
+            finally:
+                phases["swap"] += time.perf_counter() - started
+        return timed
+
     module.Replay.owner_rows = timed_owner_rows
     module._write_batch = timed_write_batch
+    module.ShadowTables.build_indexes = timed_swap_step(build_indexes)
+    module.ShadowTables.swap = timed_swap_step(swap)
     return phases
 
 
 def split(phases, total):
-    """The three phases from the measured ones (writing includes the replay it calls)."""
+    """The four phases from the measured ones (writing includes the replay it calls)."""
     write = phases["write_batches"] - phases["replay"]
-    return {"read": total - phases["write_batches"], "replay": phases["replay"],
-            "write": write}
+    return {"read": total - phases["write_batches"] - phases["swap"],
+            "replay": phases["replay"], "write": write, "swap": phases["swap"]}
 
 
 def rebuild(args, answer):

@@ -3,8 +3,10 @@
 The log is replayed per owner in the order it was recorded, through the same
 ``ledger_lines`` as live scoring, so an unchanged configuration gives exactly the
 incremental scores. Memory stays bounded: one query streams the log (on PostgreSQL a
-server-side cursor, so one snapshot), and the ledger is written per batch of owners, each
-batch in its own short transaction (the site keeps running); PostgreSQL writes with COPY.
+server-side cursor, so one snapshot), and the ledger is written per batch of owners. On
+PostgreSQL the batches fill shadow tables with COPY, swapped in at the end in one short
+transaction; elsewhere each batch replaces its owners' rows in its own transaction. Either
+way the site keeps running.
 """
 
 import json
@@ -13,7 +15,7 @@ from contextlib import closing, contextmanager, suppress
 
 from django.apps import apps
 from django.db import DatabaseError, transaction
-from django.db.models import Exists, OuterRef, Q, TextField
+from django.db.models import Exists, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
 from ..conf import get_setting
@@ -22,6 +24,7 @@ from .aging import current_day, event_day
 from .engine import counter_keys, entry_rows, ledger_lines, score_deltas
 from .models import Score, ScoreCounter, ScoreEntry
 from .pages import LeadScoringPageMixin
+from .shadow import ShadowTables
 from .sources import RuleSet, is_scored, page_source
 from .store import ENTRY_COLUMNS, connection_for
 
@@ -130,8 +133,30 @@ class Replay:
 def rebuild_scores(progress=None):
     """Replace every ledger line, score and counter. Returns (owners, events, lines).
 
-    ``progress(owners, events, lines)`` is called after each batch."""
-    replay, batch_size = Replay(), get_setting("REBUILD_BATCH_EVENTS")
+    ``progress(owners, events, lines)`` is called after each batch. On PostgreSQL, outside
+    a transaction, the rows go to shadow tables that are then swapped in (``shadow.py``);
+    elsewhere each batch replaces its owners' rows in place."""
+    replay = Replay()
+    connection = connection_for(ScoreEntry)
+    models = (ScoreEntry, Score, ScoreCounter)
+    if (connection.vendor != "postgresql" or connection.in_atomic_block
+            or not ShadowTables.usable(connection, models)):
+        return _replay_log(replay, progress)
+    last_event = Event.objects.aggregate(last=Max("pk"))["last"] or 0
+    with ShadowTables(connection, models) as shadow:
+        totals = _replay_log(replay, progress, shadow.names)
+        shadow.build_indexes()
+        with transaction.atomic(using=connection.alias):
+            shadow.swap()
+            # Owners with events recorded since the log was read: replayed again, whole.
+            _replay_owners(replay, Event.objects.filter(pk__gt=last_event))
+    return totals
+
+
+def _replay_log(replay, progress, tables=None):
+    """Replay every owner in batches; into ``tables`` ({model: empty table}) if given,
+    else in place (each batch deleting the rows it replaces)."""
+    batch_size = get_setting("REBUILD_BATCH_EVENTS")
     owners = events = lines = 0
     for column in OWNER_COLUMNS:
         batch, batch_events, after = [], 0, None
@@ -140,22 +165,56 @@ def rebuild_scores(progress=None):
                 batch.append((owner_id, owned_events))
                 batch_events += len(owned_events)
                 if batch_events >= batch_size or len(batch) >= BATCH_OWNERS:
-                    lines += _write_batch(replay, column, batch, after)
+                    stale = None if tables else _stale_rows(column, batch, after)
+                    lines += _write_batch(replay, column, batch, stale, tables)
                     owners, events = owners + len(batch), events + batch_events
                     batch, batch_events, after = [], 0, owner_id
                     if progress:
                         progress(owners, events, lines)
-        lines += _write_batch(replay, column, batch, after, last=True)
+        stale = None if tables else _stale_rows(column, batch, after, last=True)
+        lines += _write_batch(replay, column, batch, stale, tables)
         owners, events = owners + len(batch), events + batch_events
     return owners, events, lines
 
 
-def owners_events(column):
-    """(owner id, [logged row]) for each owner named by ``column``, in recorded order: a
-    contact owns its events, an anonymous visitor those with no contact."""
+def _replay_owners(replay, events):
+    """Replay, in place, the whole history of the owners of ``events``."""
+    for column in OWNER_COLUMNS:
+        owned = events.filter(**{f"{column}__isnull": False})
+        if column == "visitor_id":
+            owned = owned.filter(contact__isnull=True)
+        owner_ids = set(owned.values_list(column, flat=True))
+        if owner_ids:
+            with closing(owners_events(column, owner_ids)) as owners_stream:
+                _write_batch(replay, column, list(owners_stream),
+                             Q(**{f"{column}__in": owner_ids}))
+
+
+def _stale_rows(column, batch, after, last=False):
+    """The rows a batch replaces: among the owners after ``after`` up to the batch's last
+    owner (up to the end if ``last``), those of the batch's owners and of owners with no
+    events left (erased, pruned). Owners first seen after the log was read keep theirs."""
+    in_range = Q(**{f"{column}__isnull": False})
+    if after is not None:
+        in_range &= Q(**{f"{column}__gt": after})
+    if not last:
+        in_range &= Q(**{f"{column}__lte": batch[-1][0]})
+    logged = Event.objects.filter(**{column: OuterRef(column)})
+    if column == "visitor_id":
+        logged = logged.filter(contact__isnull=True)
+    return in_range & (Q(**{f"{column}__in": [owner_id for owner_id, _ in batch]})
+                       | ~Exists(logged))
+
+
+def owners_events(column, owner_ids=None):
+    """(owner id, [logged row]) for each owner named by ``column`` (or each of
+    ``owner_ids``), in recorded order: a contact owns its events, an anonymous visitor
+    those with no contact."""
     owned = {f"{column}__isnull": False}
     if column == "visitor_id":
         owned["contact_id__isnull"] = True
+    if owner_ids is not None:
+        owned[f"{column}__in"] = owner_ids
     events = Event.objects.filter(**owned).order_by(column, "pk")
     owner_id, owned_events = None, []
     for row in _stream(events, column):  # the logged row, then its owner
@@ -195,32 +254,23 @@ def _stream(events, column):
             cursor.execute("RESET cursor_tuple_fraction")
 
 
-def _write_batch(replay, column, batch, after, last=False):
-    """Replay the owners of ``batch`` and replace their lines, scores and counters, in one
-    transaction; returns the ledger lines written.
+def _write_batch(replay, column, batch, stale, tables=None):
+    """Replay the owners of ``batch`` and write their lines, scores and counters in one
+    transaction, after deleting the ``stale`` rows (a Q; None: nothing to delete), into
+    ``tables`` ({model: table}) or the models' own; returns the ledger lines written.
 
-    Deleted first, among the owners after ``after`` up to the batch's last owner (up to the
-    end if ``last``): the rows of the batch's owners, and those of owners with no events
-    left (erased, pruned). Owners first seen after the log was read keep their live rows.
     On PostgreSQL the lines are sent as they are replayed: the database takes them in while
     Python replays the next owner."""
     is_contact = column == "contact_id"
     connection = connection_for(ScoreEntry)
-    in_range = Q(**{f"{column}__isnull": False})
-    if after is not None:
-        in_range &= Q(**{f"{column}__gt": after})
-    if not last:
-        in_range &= Q(**{f"{column}__lte": batch[-1][0]})
-    logged = Event.objects.filter(**{column: OuterRef(column)})
-    if not is_contact:
-        logged = logged.filter(contact__isnull=True)
-    stale = in_range & (Q(**{f"{column}__in": [owner_id for owner_id, _ in batch]})
-                        | ~Exists(logged))
+    tables = tables or {}
     scores, counters, lines = [], [], 0
     with transaction.atomic(using=connection.alias):
-        for model in (ScoreEntry, Score, ScoreCounter):
-            model.objects.filter(stale).delete()
-        with _inserter(connection, ScoreEntry, (column, *ENTRY_COLUMNS)) as insert:
+        if stale is not None:
+            for model in (ScoreEntry, Score, ScoreCounter):
+                model.objects.filter(stale).delete()
+        with _inserter(connection, ScoreEntry, (column, *ENTRY_COLUMNS),
+                       tables.get(ScoreEntry)) as insert:
             for owner_id, events in batch:
                 stage_since = replay.stage_since.get(owner_id) if is_contact else None
                 rows, counts = replay.owner_rows(events, is_contact, stage_since)
@@ -234,20 +284,21 @@ def _write_batch(replay, column, batch, after, last=False):
                                 if expires is None or expires > replay.today)
         for model, rows, columns in ((Score, scores, ("dimension", "value")),
                                      (ScoreCounter, counters, ("key", "count", "expires_day"))):
-            with _inserter(connection, model, (column, *columns)) as insert:
+            with _inserter(connection, model, (column, *columns), tables.get(model)) as insert:
                 for row in rows:
                     insert(row)
     return lines
 
 
 @contextmanager
-def _inserter(connection, model, columns):
-    """``insert(row)`` for rows of ``columns`` into ``model``'s table: COPY on PostgreSQL,
-    else bulk inserts of BULK_ROWS rows."""
+def _inserter(connection, model, columns, table=None):
+    """``insert(row)`` for rows of ``columns`` into ``table`` (default: ``model``'s): COPY
+    on PostgreSQL, else bulk inserts of BULK_ROWS rows."""
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
         with connection.cursor() as cursor, cursor.cursor.copy(
-                f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+                f"COPY {quote(table or model._meta.db_table)} "
+                f"({', '.join(map(quote, columns))}) "
                 "FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types([re.sub(r"\(.*\)$", "", model._meta.get_field(name).db_type(
                 connection)) for name in columns])

@@ -1,0 +1,101 @@
+"""Shadow tables for a full rebuild on PostgreSQL.
+
+Replacing millions of ledger lines in place means deleting every old row (dead tuples,
+WAL) and updating four indexes per new row. A full rebuild instead fills empty copies of
+the score tables, builds their indexes once, and swaps them in within one short
+transaction: the old tables are dropped and the copies take their names, and the names of
+their indexes and constraints, so the schema stays what Django's migrations made.
+"""
+
+import re
+
+CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
+
+
+class ShadowTables:
+    """Empty copies (``<table>_rebuild``) of ``models``' tables; use as a context manager:
+    the copies are dropped if they were not swapped in."""
+
+    def __init__(self, connection, models):
+        self.connection = connection
+        self.quote = connection.ops.quote_name
+        self.tables = {model: model._meta.db_table for model in models}
+        self.names = {model: f"{table}_rebuild" for model, table in self.tables.items()}
+        self.renames = []  # (kind, temporary name, final name) applied by swap()
+
+    @staticmethod
+    def usable(connection, models):
+        """Only for tables that no foreign key points from or to: the copy has none."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[]))",
+                [[model._meta.db_table for model in models]] * 2)
+            return cursor.fetchone()[0] == 0
+
+    def __enter__(self):
+        with self.connection.cursor() as cursor:
+            for model, table in self.tables.items():
+                shadow = self.quote(self.names[model])
+                cursor.execute(f"DROP TABLE IF EXISTS {shadow}")  # left by a failed run
+                cursor.execute(f"CREATE TABLE {shadow} (LIKE {self.quote(table)} INCLUDING "
+                               "DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
+        return self
+
+    def __exit__(self, *exc_info):
+        if exc_info[0] is not None:
+            with self.connection.cursor() as cursor:
+                for shadow in self.names.values():
+                    cursor.execute(f"DROP TABLE IF EXISTS {self.quote(shadow)}")
+
+    def build_indexes(self):
+        """The live tables' indexes and primary / unique constraints, on the copies, under
+        temporary names; then fresh planner statistics."""
+        with self.connection.cursor() as cursor:
+            for model, table in self.tables.items():
+                shadow = self.quote(self.names[model])
+                cursor.execute(
+                    "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname, c.contype "
+                    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                    "LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid "
+                    "AND c.conrelid = x.indrelid WHERE x.indrelid = %s::regclass "
+                    "ORDER BY i.relname", [table])
+                for number, (index, definition, constraint, kind) in enumerate(
+                        cursor.fetchall()):
+                    temporary = f"{self.names[model]}_{number}"
+                    head = CREATE_INDEX.match(definition)  # the rest: USING, columns, WHERE
+                    cursor.execute(f"CREATE {head.group(1) or ''}INDEX {self.quote(temporary)} "
+                                   f"ON {shadow} {definition[head.end():]}")
+                    if constraint:
+                        keyword = "PRIMARY KEY" if kind == "p" else "UNIQUE"
+                        cursor.execute(f"ALTER TABLE {shadow} ADD CONSTRAINT "
+                                       f"{self.quote(temporary)} {keyword} USING INDEX "
+                                       f"{self.quote(temporary)}")
+                        self.renames.append(("CONSTRAINT", model, temporary, constraint))
+                    else:
+                        self.renames.append(("INDEX", model, temporary, index))
+                cursor.execute(f"ANALYZE {shadow}")
+
+    def swap(self):
+        """Within the caller's transaction: drop the live tables and give their names to
+        the copies. Live writes wait for the lock until the caller commits."""
+        quote = self.quote
+        with self.connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE " + ", ".join(map(quote, self.tables.values()))
+                           + " IN ACCESS EXCLUSIVE MODE")
+            for model, table in self.tables.items():
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                (sequence,) = cursor.fetchone()
+                cursor.execute(f"DROP TABLE {quote(table)}")
+                cursor.execute(f"ALTER TABLE {quote(self.names[model])} RENAME TO {quote(table)}")
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                (shadow_sequence,) = cursor.fetchone()
+                if sequence and shadow_sequence:
+                    cursor.execute(f"ALTER SEQUENCE {shadow_sequence} RENAME TO "
+                                   f"{quote(sequence.rpartition('.')[2].strip(chr(34)))}")
+            for kind, model, temporary, final in self.renames:
+                if kind == "CONSTRAINT":
+                    cursor.execute(f"ALTER TABLE {quote(self.tables[model])} RENAME CONSTRAINT "
+                                   f"{quote(temporary)} TO {quote(final)}")
+                else:
+                    cursor.execute(f"ALTER INDEX {quote(temporary)} RENAME TO {quote(final)}")
