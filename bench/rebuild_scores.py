@@ -27,10 +27,10 @@ Where the time goes: the rebuild's phases are timed by wrapping the functions of
 ``wagtail_leadscore.scoring.rebuild`` in the benchmark's process (the package is not
 changed): reading the log (the server-side cursor streaming the events, grouped per
 owner), replaying it (``Replay.owner_rows``: matching and ledger lines, in Python; it
-includes waiting for COPY, which takes the lines as they are made) and writing the ledger
-(``_write_batch`` but the replay: deleting the batch's range of owners, COPY of lines,
-scores and counters, the commit). The process's CPU time shows how much of the time is
-Python; the rest is mostly waiting for PostgreSQL. A step that runs longer
+includes waiting for COPY, which takes the lines as they are made), writing the ledger
+(``_write_batch`` but the replay: COPY of scores and counters into the shadow tables, the
+commit) and indexing and swapping the shadow tables in. The process's CPU time shows how
+much of the time is Python; the rest is mostly waiting for PostgreSQL. A step that runs longer
 than ``--timeout`` (3x the target) is stopped: the report then shows the phase it was in
 and the SQL PostgreSQL was running.
 

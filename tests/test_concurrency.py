@@ -7,10 +7,12 @@ these run on PostgreSQL only; .ci/run runs the suite there too.
 import threading
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
 from wagtail_leadscore import identify
 from wagtail_leadscore.models import Contact, Event
+from wagtail_leadscore.scoring.shadow import LOCK_NAME
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -93,3 +95,15 @@ def identify_through_the_browser(client):
     client.post(ebook.url, {"email": "buyer@example.com", "company": "Buyer",
                             "company_size": "10-49"})
     return Contact.objects.get(email="buyer@example.com")
+
+
+def test_a_second_rebuild_at_the_same_time_is_refused(postgresql_only):
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:  # a rebuild running in another process holds this
+            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [LOCK_NAME])
+        with pytest.raises(CommandError, match="Another score rebuild is running"):
+            call_command("leadscore_rebuild_scores", verbosity=0)
+    finally:
+        other.close()
+    call_command("leadscore_rebuild_scores", verbosity=0)  # the lock is free again

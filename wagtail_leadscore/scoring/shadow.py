@@ -10,6 +10,11 @@ their indexes and constraints, so the schema stays what Django's migrations made
 import re
 
 CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
+LOCK_NAME = "wagtail_leadscore.rebuild"  # a session advisory lock: one rebuild at a time
+
+
+class RebuildRunning(RuntimeError):
+    pass
 
 
 class ShadowTables:
@@ -35,6 +40,9 @@ class ShadowTables:
 
     def __enter__(self):
         with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [LOCK_NAME])
+            if not cursor.fetchone()[0]:
+                raise RebuildRunning("Another score rebuild is running on this database.")
             for model, table in self.tables.items():
                 shadow = self.quote(self.names[model])
                 cursor.execute(f"DROP TABLE IF EXISTS {shadow}")  # left by a failed run
@@ -43,10 +51,11 @@ class ShadowTables:
         return self
 
     def __exit__(self, *exc_info):
-        if exc_info[0] is not None:
-            with self.connection.cursor() as cursor:
+        with self.connection.cursor() as cursor:
+            if exc_info[0] is not None:
                 for shadow in self.names.values():
                     cursor.execute(f"DROP TABLE IF EXISTS {self.quote(shadow)}")
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [LOCK_NAME])
 
     def build_indexes(self):
         """The live tables' indexes and primary / unique constraints, on the copies, under

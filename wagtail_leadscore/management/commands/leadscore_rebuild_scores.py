@@ -2,11 +2,12 @@
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from ...lifecycle.transitions import qualify_candidates
 from ...scoring.fit import recompute_all_fit
 from ...scoring.rebuild import rebuild_scores
+from ...scoring.shadow import RebuildRunning
 
 
 class Command(BaseCommand):
@@ -21,7 +22,10 @@ class Command(BaseCommand):
             if options["verbosity"] > 1:
                 self.stdout.write(f"  {owners} owners, {events} events, {lines} ledger lines")
 
-        owners, events, lines = rebuild_scores(progress)
+        try:
+            owners, events, lines = rebuild_scores(progress)
+        except RebuildRunning as error:
+            raise CommandError(str(error)) from error
         fit_changed = recompute_all_fit()
         new_leads = qualify_candidates()
         self.stdout.write(self.style.SUCCESS(
