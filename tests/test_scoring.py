@@ -303,11 +303,20 @@ def test_a_rebuild_outside_a_transaction_keeps_the_schema_and_live_scoring(
             return [connection.introspection.get_constraints(cursor, model._meta.db_table)
                     for model in (ScoreEntry, Score, ScoreCounter)]
 
+    def ledger_table_id():
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::regclass::oid", [ScoreEntry._meta.db_table])
+            return cursor.fetchone()[0]
+
     before, tables_before = (snapshot(), schema()), connection.introspection.table_names()
-    score = global_score(contact)
+    score, ledger_before = global_score(contact), ledger_table_id()
     call_command("leadscore_rebuild_scores", verbosity=0)
     assert (snapshot(), schema()) == before
     assert connection.introspection.table_names() == tables_before
+    if connection.vendor == "postgresql":
+        assert ledger_table_id() != ledger_before  # a new table, swapped in
     view(browser_client, offer)  # the 5th view: +10 and the +50 bonus, in the new tables
     assert global_score(contact) == score + 60
 

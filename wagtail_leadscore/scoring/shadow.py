@@ -11,6 +11,7 @@ import re
 
 CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
 LOCK_NAME = "wagtail_leadscore.rebuild"  # a session advisory lock: one rebuild at a time
+SWAP_LOCK_TIMEOUT = "5s"
 
 
 class RebuildRunning(RuntimeError):
@@ -30,13 +31,17 @@ class ShadowTables:
 
     @staticmethod
     def usable(connection, models):
-        """Only for tables that no foreign key points from or to: the copy has none."""
+        """Only for tables that no foreign key points from or to (the copies have none),
+        and for a database user who may create tables and owns these."""
+        tables = [model._meta.db_table for model in models]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
-                "AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[]))",
-                [[model._meta.db_table for model in models]] * 2)
-            return cursor.fetchone()[0] == 0
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' "
+                "AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[]))) "
+                "AND has_schema_privilege(current_schema(), 'CREATE') "
+                "AND (SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
+                "WHERE oid = ANY(%s::regclass[]))", [tables] * 3)
+            return cursor.fetchone()[0]
 
     def __enter__(self):
         with self.connection.cursor() as cursor:
@@ -90,6 +95,8 @@ class ShadowTables:
         the copies. Live writes wait for the lock until the caller commits."""
         quote = self.quote
         with self.connection.cursor() as cursor:
+            # Live writes queue behind a waiting lock: rather fail than make them wait long.
+            cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
             cursor.execute("LOCK TABLE " + ", ".join(map(quote, self.tables.values()))
                            + " IN ACCESS EXCLUSIVE MODE")
             for model, table in self.tables.items():
