@@ -321,6 +321,25 @@ def test_a_rebuild_outside_a_transaction_keeps_the_schema_and_live_scoring(
     assert global_score(contact) == score + 60
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_views_recorded_while_a_rebuild_runs_count(browser_client, another_browser, offer,
+                                                   settings_leadscore):
+    """On PostgreSQL such a view is scored in the tables about to be replaced: the swap
+    replays its owner again."""
+    settings_leadscore(REBUILD_BATCH_EVENTS=1)
+    view(browser_client, offer, 2)
+    contact = download_ebook(browser_client)
+    view(another_browser, offer)
+    score = global_score(contact)
+
+    def meanwhile(owners, events, lines):
+        if owners == 1:
+            view(browser_client, offer)
+
+    rebuild_scores(meanwhile)
+    assert global_score(contact) == score + 10
+
+
 def test_deleting_a_contact_deletes_its_scores(browser_client, offer):
     view(browser_client, offer)
     contact = download_ebook(browser_client)

@@ -14,12 +14,12 @@ import re
 from contextlib import closing, contextmanager, suppress
 
 from django.apps import apps
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import Exists, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
 from ..conf import get_setting
-from ..models import Contact, Event
+from ..models import Contact, Event, Visitor
 from .aging import current_day, event_day
 from .engine import counter_keys, entry_rows, ledger_lines, score_deltas
 from .models import Score, ScoreCounter, ScoreEntry
@@ -32,6 +32,7 @@ OWNER_COLUMNS = ("contact_id", "visitor_id")
 LOGGED_FIELDS = ("pk", "type", "name", "page_id", "path", "query", "properties", "occurred_at")
 OCCURRED_AT, OWNER = 7, 8  # positions in a logged row
 BATCH_OWNERS = 5_000
+SWAP_ATTEMPTS = 3
 FETCH_ROWS = 10_000
 BULK_ROWS = 2_000  # rows per INSERT where there is no COPY
 # Distinct (page, path, query) of page views whose matches are remembered: page-view
@@ -138,18 +139,26 @@ def rebuild_scores(progress=None):
     elsewhere each batch replaces its owners' rows in place."""
     replay = Replay()
     connection = connection_for(ScoreEntry)
-    models = (ScoreEntry, Score, ScoreCounter)
+    models = (ScoreCounter, ScoreEntry, Score)  # the order live scoring writes them
     if (connection.vendor != "postgresql" or connection.in_atomic_block
             or not ShadowTables.usable(connection, models)):
-        return _replay_log(replay, progress)
-    last_event = Event.objects.aggregate(last=Max("pk"))["last"] or 0
-    with ShadowTables(connection, models) as shadow:
-        totals = _replay_log(replay, progress, shadow.names)
-        shadow.build_indexes()
-        with transaction.atomic(using=connection.alias):
-            shadow.swap()
-            # Owners with events recorded since the log was read: replayed again, whole.
-            _replay_owners(replay, Event.objects.filter(pk__gt=last_event))
+        totals = _replay_log(replay, progress)
+    else:
+        last_event = Event.objects.aggregate(last=Max("pk"))["last"] or 0
+        with ShadowTables(connection, models) as shadow:
+            totals = _replay_log(replay, progress, shadow.names)
+            shadow.build_indexes()
+            for attempt in range(1, SWAP_ATTEMPTS + 1):
+                try:
+                    with transaction.atomic(using=connection.alias):
+                        shadow.swap()
+                        # Owners with events recorded since the log was read: again, whole.
+                        _replay_owners(replay, Event.objects.filter(pk__gt=last_event))
+                    break
+                except OperationalError:  # a lock timeout or deadlock against live traffic
+                    if attempt == SWAP_ATTEMPTS:
+                        raise
+    _delete_rows_of_deleted_owners()
     return totals
 
 
@@ -178,16 +187,28 @@ def _replay_log(replay, progress, tables=None):
 
 
 def _replay_owners(replay, events):
-    """Replay, in place, the whole history of the owners of ``events``."""
+    """Replay, in place, the whole history of the owners of ``events``; a visitor's rows
+    go if all its events have a contact now (identified meanwhile)."""
     for column in OWNER_COLUMNS:
-        owned = events.filter(**{f"{column}__isnull": False})
-        if column == "visitor_id":
-            owned = owned.filter(contact__isnull=True)
-        owner_ids = set(owned.values_list(column, flat=True))
+        owner_ids = set(events.filter(**{f"{column}__isnull": False})
+                        .values_list(column, flat=True))
+        if column == "contact_id":  # a stage changed meanwhile counts from its new date
+            replay.stage_since.update(Contact.objects.filter(pk__in=owner_ids)
+                                      .values_list("pk", "stage_changed_at"))
         if owner_ids:
             with closing(owners_events(column, owner_ids)) as owners_stream:
                 _write_batch(replay, column, list(owners_stream),
                              Q(**{f"{column}__in": owner_ids}))
+
+
+def _delete_rows_of_deleted_owners():
+    """Rows replayed for a contact or visitor deleted while the rebuild ran (the tables
+    have no foreign keys to stop them)."""
+    for column, model in (("contact_id", Contact), ("visitor_id", Visitor)):
+        alive = model.objects.filter(pk=OuterRef(column))
+        for table in (ScoreEntry, Score, ScoreCounter):
+            table.objects.filter(**{f"{column}__isnull": False}).exclude(
+                Exists(alive)).delete()
 
 
 def _stale_rows(column, batch, after, last=False):

@@ -8,6 +8,7 @@ their indexes and constraints, so the schema stays what Django's migrations made
 """
 
 import re
+import sys
 
 CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ")
 LOCK_NAME = "wagtail_leadscore.rebuild"  # a session advisory lock: one rebuild at a time
@@ -31,15 +32,21 @@ class ShadowTables:
 
     @staticmethod
     def usable(connection, models):
-        """Only for tables that no foreign key points from or to (the copies have none),
-        and for a database user who may create tables and owns these."""
+        """Only where a copy can replace its table unnoticed: no foreign key from or to
+        the tables, tables owned by this user with no grants to others (a copy has neither),
+        a user who may create tables, a direct connection (behind a pooler, the advisory
+        lock could be taken and released on different server connections)."""
         tables = [model._meta.db_table for model in models]
+        if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS") or any(
+                len(f"{table}_rebuild") > 63 for table in tables):
+            return False
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT NOT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' "
                 "AND (conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[]))) "
                 "AND has_schema_privilege(current_schema(), 'CREATE') "
-                "AND (SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
+                "AND (SELECT bool_and(relowner = (SELECT oid FROM pg_roles WHERE rolname = "
+                "current_user) AND relacl IS NULL) FROM pg_class "
                 "WHERE oid = ANY(%s::regclass[]))", [tables] * 3)
             return cursor.fetchone()[0]
 
@@ -48,19 +55,27 @@ class ShadowTables:
             cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [LOCK_NAME])
             if not cursor.fetchone()[0]:
                 raise RebuildRunning("Another score rebuild is running on this database.")
-            for model, table in self.tables.items():
-                shadow = self.quote(self.names[model])
-                cursor.execute(f"DROP TABLE IF EXISTS {shadow}")  # left by a failed run
-                cursor.execute(f"CREATE TABLE {shadow} (LIKE {self.quote(table)} INCLUDING "
-                               "DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
+        try:
+            with self.connection.cursor() as cursor:
+                for model, table in self.tables.items():
+                    shadow = self.quote(self.names[model])
+                    cursor.execute(f"DROP TABLE IF EXISTS {shadow}")  # left by a failed run
+                    cursor.execute(f"CREATE TABLE {shadow} (LIKE {self.quote(table)} INCLUDING "
+                                   "DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
         return self
 
     def __exit__(self, *exc_info):
-        with self.connection.cursor() as cursor:
+        try:
             if exc_info[0] is not None:
-                for shadow in self.names.values():
-                    cursor.execute(f"DROP TABLE IF EXISTS {self.quote(shadow)}")
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [LOCK_NAME])
+                with self.connection.cursor() as cursor:
+                    for shadow in self.names.values():
+                        cursor.execute(f"DROP TABLE IF EXISTS {self.quote(shadow)}")
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [LOCK_NAME])
 
     def build_indexes(self):
         """The live tables' indexes and primary / unique constraints, on the copies, under
@@ -97,18 +112,17 @@ class ShadowTables:
         with self.connection.cursor() as cursor:
             # Live writes queue behind a waiting lock: rather fail than make them wait long.
             cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+            # In the order live scoring writes them (counters first): no deadlock with it.
             cursor.execute("LOCK TABLE " + ", ".join(map(quote, self.tables.values()))
                            + " IN ACCESS EXCLUSIVE MODE")
             for model, table in self.tables.items():
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                cursor.execute("SELECT relname FROM pg_class WHERE oid = "
+                               "pg_get_serial_sequence(%s, 'id')::regclass", [table])
                 (sequence,) = cursor.fetchone()
                 cursor.execute(f"DROP TABLE {quote(table)}")
                 cursor.execute(f"ALTER TABLE {quote(self.names[model])} RENAME TO {quote(table)}")
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                (shadow_sequence,) = cursor.fetchone()
-                if sequence and shadow_sequence:
-                    cursor.execute(f"ALTER SEQUENCE {shadow_sequence} RENAME TO "
-                                   f"{quote(sequence.rpartition('.')[2].strip(chr(34)))}")
+                cursor.execute(f"ALTER SEQUENCE {quote(f'{self.names[model]}_id_seq')} "
+                               f"RENAME TO {quote(sequence)}")
             for kind, model, temporary, final in self.renames:
                 if kind == "CONSTRAINT":
                     cursor.execute(f"ALTER TABLE {quote(self.tables[model])} RENAME CONSTRAINT "
