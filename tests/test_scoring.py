@@ -340,6 +340,25 @@ def test_views_recorded_while_a_rebuild_runs_count(browser_client, another_brows
     assert global_score(contact) == score + 10
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_contact_erased_while_a_rebuild_runs_leaves_no_scores(
+        browser_client, another_browser, offer, settings_leadscore):
+    settings_leadscore(REBUILD_BATCH_EVENTS=1)
+    view(browser_client, offer)
+    erased = download_ebook(browser_client, "erased@example.com")
+    view(another_browser, offer)
+    kept = download_ebook(another_browser, "kept@example.com")
+
+    def meanwhile(owners, events, lines):
+        if owners == 1:  # the first contact's lines are written by now
+            Contact.objects.filter(pk=erased.pk).delete()
+
+    rebuild_scores(meanwhile)
+    assert not ScoreEntry.objects.filter(contact_id=erased.pk).exists()
+    assert not Score.objects.filter(contact_id=erased.pk).exists()
+    assert global_score(kept) > 0
+
+
 def test_deleting_a_contact_deletes_its_scores(browser_client, offer):
     view(browser_client, offer)
     contact = download_ebook(browser_client)

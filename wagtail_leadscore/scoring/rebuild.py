@@ -69,6 +69,7 @@ class Replay:
         self.page_view_matches = {}
         self.today = current_day()
         self.stage_since = dict(Contact.objects.values_list("pk", "stage_changed_at"))
+        self.contacts_before = list(self.stage_since)
 
     @staticmethod
     def _page_sources():
@@ -158,7 +159,7 @@ def rebuild_scores(progress=None):
                 except OperationalError:  # a lock timeout or deadlock against live traffic
                     if attempt == SWAP_ATTEMPTS:
                         raise
-    _delete_rows_of_deleted_owners()
+    _delete_rows_of_deleted_owners(replay.contacts_before)
     return totals
 
 
@@ -201,14 +202,16 @@ def _replay_owners(replay, events):
                              Q(**{f"{column}__in": owner_ids}))
 
 
-def _delete_rows_of_deleted_owners():
+def _delete_rows_of_deleted_owners(contacts_before):
     """Rows replayed for a contact or visitor deleted while the rebuild ran (the tables
-    have no foreign keys to stop them)."""
-    for column, model in (("contact_id", Contact), ("visitor_id", Visitor)):
-        alive = model.objects.filter(pk=OuterRef(column))
-        for table in (ScoreEntry, Score, ScoreCounter):
-            table.objects.filter(**{f"{column}__isnull": False}).exclude(
-                Exists(alive)).delete()
+    have no foreign keys to stop them). Contacts: those of ``contacts_before`` gone now;
+    visitors (far more of them): any without its row."""
+    gone = list(set(contacts_before).difference(Contact.objects.values_list("pk", flat=True)))
+    alive = Visitor.objects.filter(pk=OuterRef("visitor_id"))
+    for table in (ScoreEntry, Score, ScoreCounter):
+        for start in range(0, len(gone), BATCH_OWNERS):
+            table.objects.filter(contact_id__in=gone[start:start + BATCH_OWNERS]).delete()
+        table.objects.filter(visitor_id__isnull=False).exclude(Exists(alive)).delete()
 
 
 def _stale_rows(column, batch, after, last=False):
