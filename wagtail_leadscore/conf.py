@@ -64,8 +64,8 @@ DEFAULTS = {
     # Seconds each process keeps scoring rules and the lead definition before reloading
     # (the process that saves them reloads at once).
     "SCORING_CACHE_SECONDS": 30,
-    # leadscore_rebuild_scores replaces the lines of about this many events per
-    # transaction (whole owners; at most 5000 owners).
+    # leadscore_rebuild_scores writes the lines of about this many events per batch, one
+    # transaction each (whole owners; at most 5000 owners).
     "REBUILD_BATCH_EVENTS": 50_000,
 }
 

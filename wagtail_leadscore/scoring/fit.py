@@ -94,18 +94,8 @@ def update_fit(contact, rules=None):
 
 
 def recompute_all_fit(batch_size=2000):
-    """After fit rules changed: every contact's fit, in batches. Returns contacts changed.
-
-    A batch's changes are written with one UPDATE per distinct (score, grade): there are
-    few, whereas ``bulk_update`` would send a CASE of one branch per contact."""
-    rules, changed, batch = active_fit_rules(), 0, {}
-
-    def write(batch):
-        for (score, grade), pks in batch.items():
-            Contact.objects.filter(pk__in=pks).update(fit_score=score, fit_grade=grade)
-        return sum(map(len, batch.values()))
-
-    pending = 0
+    """After fit rules changed: every contact's fit, in batches. Returns contacts changed."""
+    rules, changed, batch, pending = active_fit_rules(), 0, {}, 0
     for contact in Contact.objects.only("pk", "fit_score", "fit_grade", "facts",
                                         *Contact.PROFILE_FIELDS).iterator(batch_size):
         fit = compute_fit(contact, rules)
@@ -113,9 +103,17 @@ def recompute_all_fit(batch_size=2000):
             batch.setdefault(fit, []).append(contact.pk)
             pending += 1
         if pending >= batch_size:
-            changed += write(batch)
+            changed += _write_fits(batch)
             batch, pending = {}, 0
-    return changed + write(batch)
+    return changed + _write_fits(batch)
+
+
+def _write_fits(contacts_by_fit):
+    """One UPDATE per distinct (score, grade): there are few, whereas ``bulk_update`` would
+    send a CASE of one branch per contact. Returns the contacts written."""
+    for (score, grade), pks in contacts_by_fit.items():
+        Contact.objects.filter(pk__in=pks).update(fit_score=score, fit_grade=grade)
+    return sum(map(len, contacts_by_fit.values()))
 
 
 def queue_fit_recompute(sender, **kwargs):

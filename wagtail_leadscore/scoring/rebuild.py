@@ -29,6 +29,8 @@ from .sources import RuleSet, is_scored, page_source
 from .store import ENTRY_COLUMNS, connection_for
 
 OWNER_COLUMNS = ("contact_id", "visitor_id")
+# The derived tables, in the order live scoring writes them (counters first).
+SCORE_MODELS = (ScoreCounter, ScoreEntry, Score)
 LOGGED_FIELDS = ("pk", "type", "name", "page_id", "path", "query", "properties", "occurred_at")
 OCCURRED_AT, OWNER = 7, 8  # positions in a logged row
 BATCH_OWNERS = 5_000
@@ -140,13 +142,12 @@ def rebuild_scores(progress=None):
     elsewhere each batch replaces its owners' rows in place."""
     replay = Replay()
     connection = connection_for(ScoreEntry)
-    models = (ScoreCounter, ScoreEntry, Score)  # the order live scoring writes them
     if (connection.vendor != "postgresql" or connection.in_atomic_block
-            or not ShadowTables.usable(connection, models)):
+            or not ShadowTables.usable(connection, SCORE_MODELS)):
         totals = _replay_log(replay, progress)
     else:
         last_event = Event.objects.aggregate(last=Max("pk"))["last"] or 0
-        with ShadowTables(connection, models) as shadow:
+        with ShadowTables(connection, SCORE_MODELS) as shadow:
             totals = _replay_log(replay, progress, shadow.names)
             shadow.build_indexes()
             for attempt in range(1, SWAP_ATTEMPTS + 1):
@@ -208,7 +209,7 @@ def _delete_rows_of_deleted_owners(contacts_before):
     visitors (far more of them): any without its row."""
     gone = list(set(contacts_before).difference(Contact.objects.values_list("pk", flat=True)))
     alive = Visitor.objects.filter(pk=OuterRef("visitor_id"))
-    for table in (ScoreEntry, Score, ScoreCounter):
+    for table in SCORE_MODELS:
         for start in range(0, len(gone), BATCH_OWNERS):
             table.objects.filter(contact_id__in=gone[start:start + BATCH_OWNERS]).delete()
         table.objects.filter(visitor_id__isnull=False).exclude(Exists(alive)).delete()
@@ -223,23 +224,25 @@ def _stale_rows(column, batch, after, last=False):
         in_range &= Q(**{f"{column}__gt": after})
     if not last:
         in_range &= Q(**{f"{column}__lte": batch[-1][0]})
-    logged = Event.objects.filter(**{column: OuterRef(column)})
-    if column == "visitor_id":
-        logged = logged.filter(contact__isnull=True)
+    logged = _owned_events(column).filter(**{column: OuterRef(column)})
     return in_range & (Q(**{f"{column}__in": [owner_id for owner_id, _ in batch]})
                        | ~Exists(logged))
 
 
+def _owned_events(column):
+    """The events ``column`` names the owner of: a contact owns its events, an anonymous
+    visitor those with no contact."""
+    owned = Event.objects.filter(**{f"{column}__isnull": False})
+    return owned.filter(contact__isnull=True) if column == "visitor_id" else owned
+
+
 def owners_events(column, owner_ids=None):
     """(owner id, [logged row]) for each owner named by ``column`` (or each of
-    ``owner_ids``), in recorded order: a contact owns its events, an anonymous visitor
-    those with no contact."""
-    owned = {f"{column}__isnull": False}
-    if column == "visitor_id":
-        owned["contact_id__isnull"] = True
+    ``owner_ids``), in recorded order."""
+    events = _owned_events(column)
     if owner_ids is not None:
-        owned[f"{column}__in"] = owner_ids
-    events = Event.objects.filter(**owned).order_by(column, "pk")
+        events = events.filter(**{f"{column}__in": owner_ids})
+    events = events.order_by(column, "pk")
     owner_id, owned_events = None, []
     for row in _stream(events, column):  # the logged row, then its owner
         if row[-1] != owner_id:
@@ -291,7 +294,7 @@ def _write_batch(replay, column, batch, stale, tables=None):
     scores, counters, lines = [], [], 0
     with transaction.atomic(using=connection.alias):
         if stale is not None:
-            for model in (ScoreEntry, Score, ScoreCounter):
+            for model in SCORE_MODELS:
                 model.objects.filter(stale).delete()
         with _inserter(connection, ScoreEntry, (column, *ENTRY_COLUMNS),
                        tables.get(ScoreEntry)) as insert:

@@ -28,7 +28,7 @@ class ShadowTables:
         self.quote = connection.ops.quote_name
         self.tables = {model: model._meta.db_table for model in models}
         self.names = {model: f"{table}_rebuild" for model, table in self.tables.items()}
-        self.renames = []  # (kind, temporary name, final name) applied by swap()
+        self.renames = []  # (kind, model, temporary name, final name), applied by swap()
 
     @staticmethod
     def usable(connection, models):
