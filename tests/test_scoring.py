@@ -372,3 +372,22 @@ def test_a_broken_rule_never_breaks_a_page(browser_client, offer):
     ScoringRule.objects.create(name="Saved by code", trigger="url_regex", value="(", points=5)
     view(browser_client, offer)
     assert Score.objects.get(dimension="global").value == 10
+
+
+def test_a_view_whose_scoring_fails_is_still_recorded(browser_client, offer, caplog):
+    """On PostgreSQL the event and its points are one statement: when the points cannot be
+    written (here a score at the integer limit), the event is recorded alone, the page
+    served, and the failure logged for a rebuild to repair."""
+    view(browser_client, offer)
+    visitor = Visitor.objects.get()
+    limit = 2**31 - 1
+    Score.objects.filter(visitor=visitor, dimension="global").update(value=limit)
+    lines = ScoreEntry.objects.filter(visitor=visitor).count()
+
+    view(browser_client, offer)
+
+    assert Event.objects.filter(type="page_view", page=offer).count() == 2
+    if connection.vendor == "postgresql":  # SQLite's integers do not overflow here
+        assert Score.objects.get(visitor=visitor, dimension="global").value == limit
+        assert ScoreEntry.objects.filter(visitor=visitor).count() == lines
+        assert "rebuild the scores to repair" in caplog.text

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
-from wagtail_leadscore.models import Event, Visitor
+from wagtail_leadscore.models import Event, Score, Visitor
 from wagtail_leadscore.tracking.health import tracking_failure_count
 
 from .conftest import HUMAN_UA
@@ -165,25 +165,38 @@ def test_only_get_is_a_page_view(browser_client, demo_pages):
 def test_tracking_in_autocommit_keeps_the_sessions_commit_mode(browser_client, demo_pages):
     """Outside a transaction (production), a page view on PostgreSQL commits without waiting
     for the disk flush, for that one statement: the connection's own mode is unchanged."""
-    browser_client.get(demo_pages[1].url)
+    for page in (demo_pages[1], demo_pages[0]):  # the visitor; its statements prepared
+        browser_client.get(page.url)
     with CaptureQueriesContext(connection) as untagged_view:
-        browser_client.get(demo_pages[0].url)  # the returning visitor's single statement
+        browser_client.get(demo_pages[0].url)
     with CaptureQueriesContext(connection) as tagged_view:
-        browser_client.get(demo_pages[1].url)  # the same, then scoring's statements
-    inserts = [q["sql"] for q in untagged_view.captured_queries if "INSERT" in q["sql"]]
-    assert len(inserts) == 1
-    scored = [q["sql"] for q in tagged_view.captured_queries if "INSERT" in q["sql"]]
-    assert len(scored) > 1
-    for statement in inserts + scored:
-        assert ("set_config('synchronous_commit', 'off', true)" in statement) == \
-            (connection.vendor == "postgresql")
+        browser_client.get(demo_pages[1].url)  # scored: one statement on PostgreSQL only
+    assert len(writes(untagged_view)) == 1
+    assert len(writes(tagged_view)) == (1 if connection.vendor == "postgresql" else 4)
     assert list(page_views().order_by("occurred_at").values_list("path", flat=True)) == \
-        [demo_pages[1].url, demo_pages[0].url, demo_pages[1].url]
+        [demo_pages[1].url, demo_pages[0].url, demo_pages[0].url, demo_pages[1].url]
     assert page_views().values("visitor").distinct().count() == 1
     if connection.vendor == "postgresql":
+        # The prepared statements the two views executed (the event alone, and the event
+        # with its points) turn synchronous commit off for themselves only.
+        names = [sql.split()[1].split("(")[0] for sql in
+                 writes(untagged_view) + writes(tagged_view)]
         with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = ANY(%s)",
+                           [names])
+            prepared = [statement for (statement,) in cursor.fetchall()]
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+        assert len(prepared) == 2
+        assert all("set_config('synchronous_commit', 'off', true)" in statement
+                   for statement in prepared)
+
+
+def writes(captured):
+    """The statements of a request that write the plugin's tables."""
+    return [q["sql"] for q in captured.captured_queries
+            if q["sql"].startswith(("INSERT", "UPDATE", "WITH", "EXECUTE"))
+            and "wagtail_leadscore" in q["sql"]]
 
 
 def test_password_protected_page_is_not_a_view_until_unlocked(browser_client, demo_pages):
@@ -222,3 +235,21 @@ def test_broken_consent_check_serves_the_page_untracked(browser_client, demo_pag
 
 def broken_check(request):
     raise RuntimeError("the cookie banner's callable is broken")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_prepared_statements_lost_by_the_session_are_prepared_again(browser_client,
+                                                                    demo_pages):
+    """On PostgreSQL the tracking statements are prepared once per connection; should the
+    session lose them (``DEALLOCATE ALL``, ``DISCARD ALL``), the next view prepares them
+    again instead of failing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements: PostgreSQL only")
+    offer = demo_pages[1]
+    browser_client.get(offer.url)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    browser_client.get(offer.url)
+    browser_client.get(demo_pages[0].url)
+    assert page_views().count() == 3
+    assert Score.objects.get(dimension="global").value == 20

@@ -11,15 +11,16 @@ class WagtailLeadscoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
-        from .events import event_recorded
+        from .events import event_recorded, join_visitor_event_inserts
         from .schedules import ensure_schedules
-        from .scoring.engine import score_recorded_event
+        from .scoring.engine import score_recorded_event, scoring_insert
         from .scoring.fit import queue_fit_recompute
         from .scoring.models import FitRule
         from .scoring.sources import connect_signals
 
         post_migrate.connect(ensure_schedules, sender=self)
         event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
+        join_visitor_event_inserts(scoring_insert)
         connect_signals()
         for signal in (post_save, post_delete):
             signal.connect(queue_fit_recompute, sender=FitRule,

@@ -1,9 +1,11 @@
 """Database helpers shared by the write paths."""
 
+import hashlib
+import weakref
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
-from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections, router, transaction
 
 
 def savepoint_if_in_transaction(using=DEFAULT_DB_ALIAS):
@@ -35,13 +37,30 @@ def can_insert_for_visitor(model):
     return connections[router.db_for_write(model)].features.can_return_columns_from_insert
 
 
-def insert_for_visitor(event, visitor_id, async_commit=False):
+class InsertCompanion:
+    """SQL that runs in the very statement inserting a visitor's event (PostgreSQL): more
+    data-modifying CTEs reading the inserted row from ``leadscore_event`` (``id``,
+    ``contact_id``, ``visitor_id``), and one more column of the statement's result. Scoring
+    is one: a scored page view then costs one round trip."""
+
+    ctes = ()  # "name AS (...)", ... after the event's CTE
+    result = "NULL"  # an expression over the CTEs: the value ``read`` gets
+
+    def params(self):
+        return []
+
+    def read(self, value):
+        """Called with the ``result`` of a statement that inserted the event."""
+
+
+def insert_for_visitor(event, visitor_id, async_commit=False, companion=None):
     """INSERT ``event`` for a visitor, with the visitor's current contact, in one statement.
 
     ``INSERT … SELECT … FROM visitor WHERE id = … ON CONFLICT DO NOTHING RETURNING``: no
     SELECT round trip first, and a seen ``dedupe_key`` is skipped without an error. Returns
     False when nothing was inserted (no such visitor, or the dedupe_key was seen). Needs
-    INSERT … RETURNING (PostgreSQL, SQLite 3.35+).
+    INSERT … RETURNING (PostgreSQL, SQLite 3.35+); a ``companion`` (an
+    :class:`InsertCompanion`) needs data-modifying CTEs (PostgreSQL).
 
     ``async_commit`` on PostgreSQL, outside a transaction: the statement's own commit does
     not wait for the WAL flush (``synchronous_commit`` off for this statement only).
@@ -52,24 +71,74 @@ def insert_for_visitor(event, visitor_id, async_commit=False):
     connection = connections[router.db_for_write(model)]
     async_commit = (async_commit and connection.vendor == "postgresql"
                     and not connection.in_atomic_block)
-    sql, fields = _insert_for_visitor_sql(model, connection.alias, async_commit)
+    joined = (companion.ctes, companion.result) if companion is not None else None
+    sql, fields = _insert_for_visitor_sql(model, connection.alias, async_commit, joined)
     params = [field.get_db_prep_save(getattr(event, field.attname), connection)
               for field in fields]
     params.append(Visitor._meta.pk.get_db_prep_value(visitor_id, connection))
+    if companion is not None:
+        params.extend(companion.params())
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
-    event.pk, event.contact_id = row
+    event.pk, event.contact_id = row[:2]
     event.visitor_id = visitor_id
     event._state.adding = False
     event._state.db = connection.alias
+    if companion is not None:
+        companion.read(row[2])
     return True
 
 
+# psycopg connection -> the names of the statements prepared on its server session.
+_prepared_names = weakref.WeakKeyDictionary()
+
+
+def execute_prepared(cursor, sql, params):
+    """``cursor.execute(sql, params)``, on PostgreSQL as a prepared statement: planning costs
+    the hot path's big statements as much as running them, and Django never prepares
+    (parameters are bound on the client). Not behind a transaction pooler
+    (``DISABLE_SERVER_SIDE_CURSORS``), where a prepared statement may be on another
+    server session. Prepared statements outlive rollbacks; one lost otherwise (``DISCARD
+    ALL``) is prepared again."""
+    connection = cursor.db
+    if (connection.vendor != "postgresql"
+            or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")):
+        cursor.execute(sql, params)
+        return
+    name, prepare, execute = _prepared_sql(sql)
+    names = _prepared_names.setdefault(connection.connection, set())
+    if name not in names:
+        cursor.execute(prepare)
+        names.add(name)
+    try:
+        cursor.execute(execute, params)
+    except ProgrammingError as error:
+        if getattr(error.__cause__, "sqlstate", None) != "26000":  # invalid statement name
+            raise
+        names.clear()
+        if connection.in_atomic_block:  # the transaction is aborted: the caller decides
+            raise
+        cursor.execute(prepare)
+        names.add(name)
+        cursor.execute(execute, params)
+
+
+@lru_cache(maxsize=64)
+def _prepared_sql(sql):
+    """(name, PREPARE statement, EXECUTE statement with %s placeholders) for ``sql``."""
+    parts = sql.split("%s")
+    name = f"wagtail_leadscore_{hashlib.sha1(sql.encode()).hexdigest()[:16]}"
+    numbered = "".join(f"{part}${number}" for number, part in enumerate(parts[:-1], 1))
+    prepare = f"PREPARE {name} AS {numbered}{parts[-1]}"
+    arguments = f"({', '.join(['%s'] * (len(parts) - 1))})" if len(parts) > 1 else ""
+    return name, prepare, f"EXECUTE {name}{arguments}"
+
+
 @lru_cache(maxsize=None)
-def _insert_for_visitor_sql(model, alias, async_commit):
+def _insert_for_visitor_sql(model, alias, async_commit, joined=None):
     from .models import Visitor
 
     connection = connections[alias]
@@ -84,17 +153,22 @@ def _insert_for_visitor_sql(model, alias, async_commit):
     else:
         placeholders = ["%s"] * len(fields)
     # set_config(..., true) lasts for the statement's own (implicit) transaction only.
-    commit_mode = (
-        "WITH leadscore_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
-        if async_commit else ""
-    )
-    sql = (
-        f"{commit_mode}INSERT INTO {quote(model._meta.db_table)} "
+    ctes = (["leadscore_commit AS (SELECT set_config('synchronous_commit', 'off', true))"]
+            if async_commit else [])
+    returning = [quote("id"), quote("contact_id")]
+    insert = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
         f"({', '.join(quote(field.column) for field in fields)}, "
         f"{quote('visitor_id')}, {quote('contact_id')}) "
         f"SELECT {', '.join(placeholders)}, v.{quote('id')}, v.{quote('contact_id')} "
         f"FROM {quote(Visitor._meta.db_table)} v{', leadscore_commit' if async_commit else ''} "
-        f"WHERE v.{quote('id')} = %s "
-        f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('contact_id')}"
+        f"WHERE v.{quote('id')} = %s ON CONFLICT DO NOTHING RETURNING "
     )
-    return sql, fields
+    if joined is None:
+        sql = f"{insert}{', '.join(returning)}"
+    else:
+        companion_ctes, result = joined
+        ctes.append(f"leadscore_event AS ({insert}{', '.join([*returning, quote('visitor_id')])})")
+        sql = f"SELECT id, contact_id, {result} FROM leadscore_event"
+        ctes.extend(companion_ctes)
+    return (f"WITH {', '.join(ctes)} {sql}" if ctes else sql), fields

@@ -5,9 +5,10 @@ iterable of :class:`EventType`. Every event recorded sends ``event_recorded``, w
 scoring, segments and automation listen to.
 """
 
+import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from .conf import get_setting
 from .db import can_insert_for_visitor, insert_for_visitor, savepoint_if_in_transaction
 from .models import Event, Visitor
+
+logger = logging.getLogger(__name__)
 
 event_recorded = Signal()  # sender=Event, event=<Event>
 
@@ -143,6 +146,19 @@ def record_event(type, *, request=None, visitor=None, **fields):
     return event
 
 
+# Set with join_visitor_event_inserts: event -> an InsertCompanion, or None.
+_insert_companion_for = None
+
+
+def join_visitor_event_inserts(companion_for):
+    """Have ``companion_for(event)``, an :class:`~.db.InsertCompanion` or None, run its SQL
+    in the statement that inserts a visitor's event (scoring does, on PostgreSQL). The
+    event gets it as ``event.insert_companion`` for the ``event_recorded`` receivers. Should
+    that statement fail, the event is recorded alone, as if there were no companion."""
+    global _insert_companion_for
+    _insert_companion_for = companion_for
+
+
 class UnknownVisitor(Exception):
     """No visitor has this id (any more): the browser needs a new one."""
 
@@ -156,9 +172,25 @@ def record_visitor_event(visitor_id, type, **fields):
             raise UnknownVisitor(visitor_id)
         return record_event(type, visitor=visitor, **fields)
     event = build_event(type, **fields)
-    if not insert_for_visitor(event, visitor_id, get_setting("TRACKING_ASYNC_COMMIT")):
+    if not _insert_with_companion(event, visitor_id):
         if event.dedupe_key and Event.objects.filter(dedupe_key=event.dedupe_key).exists():
             return None
         raise UnknownVisitor(visitor_id)
     event_recorded.send(sender=Event, event=event)
     return event
+
+
+def _insert_with_companion(event, visitor_id):
+    async_commit = get_setting("TRACKING_ASYNC_COMMIT")
+    companion = _insert_companion_for(event) if _insert_companion_for else None
+    if companion is None:
+        return insert_for_visitor(event, visitor_id, async_commit)
+    try:
+        with savepoint_if_in_transaction():
+            inserted = insert_for_visitor(event, visitor_id, async_commit, companion)
+    except DatabaseError:
+        logger.exception("Recording a %s event with its companion failed; recording it"
+                         " alone.", event.type)
+        return insert_for_visitor(event, visitor_id, async_commit)
+    event.insert_companion = companion
+    return inserted

@@ -1,12 +1,12 @@
 """Scoring one event: the sources it matches, the points they award, the ledger lines.
 
-The same functions score live events (``score_event``, on ``event_recorded``) and replay
-the log (``rebuild``): ``ledger_lines`` is pure, given the occurrence counts.
+The same functions score live events and replay the log (``rebuild``): ``ledger_lines``
+is pure, given the occurrence counts. Live, a visitor's event on PostgreSQL is scored in
+the statement that inserts it (``scoring_insert``: the line conditions are tested in
+SQL); any other event by ``score_event``, on ``event_recorded``.
 """
 
 import logging
-
-from django.utils.translation import gettext as _
 
 from ..db import savepoint_if_in_transaction
 from .aging import aged_points, current_day, event_day, is_counted
@@ -16,6 +16,8 @@ from .store import (
     ENTRY_COLUMNS,
     EntryRow,
     Owner,
+    ScoringInsert,
+    connection_for,
     increment_counters,
     merge_visitor_into_contact,
     write_entries,
@@ -45,28 +47,37 @@ def counter_keys(source, day):
     return keys
 
 
+def is_earned(condition, counts):
+    """A line's ``condition``: () for always, or ``(counter, at_least, at_most)``: earned
+    when the counter's count after this event lies between the two."""
+    return not condition or condition[1] <= counts.get(condition[0], 0) <= condition[2]
+
+
 def ledger_lines(sources_matched, day, counts, is_contact):
-    """[(source, label, points, dimension)] that the matched sources award, given the
-    occurrence ``counts`` after counting this event. Stage scores are a contact's only."""
+    """The lines ``(source, label, points, dimension, condition)`` the matched sources
+    award, given the occurrence ``counts`` after counting this event. With ``counts``
+    None, every line they can award: live scoring on PostgreSQL tests the conditions in
+    SQL (see :func:`is_earned`). Stage scores are a contact's only."""
     lines = []
     for source in sources_matched:
         dimensions = source.dimensions if is_contact else [
             dimension for dimension in source.dimensions if dimension != STAGE]
-        occurrence = counts.get(occurrence_key(source))
-        if source.cap == Cap.ONCE:
-            earns = occurrence == 1
-        elif source.cap == Cap.PER_PERIOD:
-            earns = counts[period_key(source, day)[0]] <= source.cap_count
-        else:
-            earns = True
-        if earns and source.points:
-            lines.extend((source, source.label, source.points, dimension)
-                         for dimension in dimensions)
-        if source.bonus_occurrence and occurrence == source.bonus_occurrence:
-            label = _("%(reason)s: bonus for time number %(number)s") % {
-                "reason": source.label, "number": occurrence}
-            lines.extend((source, label, source.bonus_points, dimension)
-                         for dimension in dimensions)
+        if source.points:
+            if source.cap == Cap.ONCE:
+                condition = (occurrence_key(source), 1, 1)
+            elif source.cap == Cap.PER_PERIOD:
+                condition = (period_key(source, day)[0], 1, source.cap_count)
+            else:
+                condition = ()
+            if counts is None or is_earned(condition, counts):
+                lines.extend((source, source.label, source.points, dimension, condition)
+                             for dimension in dimensions)
+        if source.bonus_occurrence:
+            condition = (occurrence_key(source), source.bonus_occurrence,
+                         source.bonus_occurrence)
+            if counts is None or is_earned(condition, counts):
+                lines.extend((source, source.bonus_label, source.bonus_points, dimension,
+                              condition) for dimension in dimensions)
     return lines
 
 
@@ -78,7 +89,7 @@ def entry_rows(event_id, occurred_at, day, today, lines, stage_since=None):
         EntryRow(event_id, source.rule_id, source.page_id, source.key, label[:255], dimension,
                  points, in_window and not (before_stage and dimension == STAGE), day,
                  occurred_at)
-        for source, label, points, dimension in lines
+        for source, label, points, dimension, _ in lines
     ]
 
 
@@ -96,7 +107,8 @@ def score_event(event, page=None):
 
     Costs nothing for an event no source matches; else one counter upsert (only for
     sources with a cap or a bonus) and the ledger insert with the score upsert (one
-    statement on PostgreSQL, two elsewhere)."""
+    statement on PostgreSQL, two elsewhere). A visitor's tracked event on PostgreSQL never
+    comes here: its INSERT scored it (:func:`scoring_insert`)."""
     owner = Owner.of(event)
     if owner is None:
         return {}
@@ -131,15 +143,41 @@ def qualify_on_crossing(contact_id, values, deltas):
                 return
 
 
+def scoring_insert(event):
+    """What scores ``event`` in the very statement that inserts it (PostgreSQL), or None:
+    a scored page view is then one round trip. The ``event_recorded`` receiver finishes."""
+    if connection_for(ScoreEntry).vendor != "postgresql":
+        return None
+    matched = sources.matching(event, _cached_page(event))
+    if not matched:
+        return None
+    day, today = event_day(event.occurred_at), current_day()
+    lines = ledger_lines(matched, day, None, True)  # the SQL tests their counters
+    rows = entry_rows(None, event.occurred_at, day, today, lines)
+    candidates = [(row, aged_points(row.points, day, today) if row.counted else 0,
+                   *(condition or (None, 0, 0)))
+                  for row, (*_, condition) in zip(rows, lines, strict=True)]
+    keys = [key for source in matched for key in counter_keys(source, day)]
+    return ScoringInsert(keys, candidates, day, event.occurred_at)
+
+
+def _cached_page(event):
+    from ..models import Event
+
+    return event.page if Event.page.is_cached(event) else None
+
+
 def score_recorded_event(sender, event, **kwargs):
     """``event_recorded`` receiver. A failure is logged, never raised: the event is stored,
     and ``leadscore_rebuild_scores`` can score it later."""
-    from ..models import Event
-
-    page = event.page if Event.page.is_cached(event) else None
+    scored = getattr(event, "insert_companion", None)
     try:
         with savepoint_if_in_transaction():
-            score_event(event, page)
+            if isinstance(scored, ScoringInsert):
+                if event.contact_id is not None:
+                    qualify_on_crossing(event.contact_id, scored.scores, scored.deltas)
+            else:
+                score_event(event, _cached_page(event))
     except Exception:
         logger.exception("Scoring event %s failed; rebuild the scores to repair.", event.pk)
 

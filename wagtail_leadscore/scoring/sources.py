@@ -31,21 +31,31 @@ class Source:
     cap_period_days: int = 1
     bonus_occurrence: int | None = None
     bonus_points: int = 0
+    bonus_label: str = ""
     rule_id: int | None = None
     page_id: int | None = None
+
+
+def bonus_label(label, occurrence):
+    if not occurrence:
+        return ""
+    return _("%(reason)s: bonus for time number %(number)s") % {"reason": label,
+                                                                "number": occurrence}
 
 
 def page_source(page, topic_ids):
     cap = {PageCap.ONCE: Cap.ONCE, PageCap.DAILY: Cap.PER_PERIOD}.get(page.leadscore_cap,
                                                                        Cap.NONE)
+    label = _("Viewed “%(title)s”") % {"title": page.title}
     return Source(
         key=f"page:{page.pk}",
-        label=_("Viewed “%(title)s”") % {"title": page.title},
+        label=label,
         points=page.leadscore_points,
         dimensions=(GLOBAL, *(topic_dimension(pk) for pk in sorted(topic_ids)), STAGE),
         cap=cap,
         bonus_occurrence=page.leadscore_bonus_visit,
         bonus_points=page.leadscore_bonus_points if page.leadscore_bonus_visit else 0,
+        bonus_label=bonus_label(label, page.leadscore_bonus_visit),
         page_id=page.pk,
     )
 
@@ -54,9 +64,10 @@ def rule_source(rule, topic_ids):
     dimensions = (*((GLOBAL,) if rule.feeds_global else ()),
                   *(topic_dimension(pk) for pk in sorted(topic_ids)),
                   *((STAGE,) if rule.feeds_stage else ()))
+    label = _("Rule “%(name)s”") % {"name": rule.name}
     return Source(
         key=f"rule:{rule.pk}",
-        label=_("Rule “%(name)s”") % {"name": rule.name},
+        label=label,
         points=rule.points,
         dimensions=dimensions,
         cap=rule.cap,
@@ -64,6 +75,7 @@ def rule_source(rule, topic_ids):
         cap_period_days=rule.cap_period_days,
         bonus_occurrence=rule.bonus_occurrence,
         bonus_points=rule.bonus_points if rule.bonus_occurrence else 0,
+        bonus_label=bonus_label(label, rule.bonus_occurrence),
         rule_id=rule.pk,
     )
 

@@ -4,13 +4,16 @@ Every write is an atomic upsert (``value = value + n``), so concurrent requests 
 person never lose an update; nothing reads a score and writes it back.
 """
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.db import connections, router
 
 from ..conf import get_setting
-from .models import Score, ScoreCounter, ScoreEntry
+from ..db import InsertCompanion
+from .models import STAGE, Score, ScoreCounter, ScoreEntry
 
 
 class EntryRow(NamedTuple):
@@ -162,6 +165,97 @@ def _entry_insert(owner, owner_id, entries, connection):
     sql = (f"INSERT INTO {quote(ScoreEntry._meta.db_table)} ({columns}) "
            f"VALUES {', '.join([row] * len(entries))}")
     return sql, params
+
+
+# The columns of the candidate lines a scored event sends with its INSERT (arrays, one
+# element per line), and their PostgreSQL types.
+LINE_ARRAYS = (("rule_id", "integer"), ("page_id", "integer"), ("source", "varchar"),
+               ("label", "varchar"), ("dimension", "varchar"), ("points", "integer"),
+               ("counted", "boolean"), ("aged", "integer"), ("counter", "varchar"),
+               ("at_least", "integer"), ("at_most", "integer"))
+
+
+class ScoringInsert(InsertCompanion):
+    """Scores an event in the statement that inserts it (PostgreSQL): the counter upserts,
+    the ledger lines whose counter condition holds (:class:`~.engine.Line`) and the score
+    upserts are CTEs after the event's. The owner is known only then (the visitor's contact,
+    or the visitor), so each upsert comes twice, once per owner kind and conflict target.
+    After the insert, ``deltas`` and ``scores`` are ``{dimension: points}`` added and
+    ``{dimension: value}`` after."""
+
+    def __init__(self, counter_keys, lines, day, occurred_at):
+        """``counter_keys``: ``[(key, expires_day)]`` to count; ``lines``: ``(EntryRow,
+        aged points, counter, at_least, at_most)`` for every line a contact could earn."""
+        self.ctes, self.result = _scoring_sql(connection_for(ScoreEntry).alias)
+        self.counter_keys, self.lines = counter_keys, lines
+        self.day, self.occurred_at = day, occurred_at
+        self.deltas = self.scores = None
+
+    def params(self):
+        keys = [key for key, _ in self.counter_keys]
+        expiries = [expires for _, expires in self.counter_keys]
+        rows = [(*(getattr(row, name, None) for name, _ in LINE_ARRAYS[:7]), *condition)
+                for row, *condition in self.lines]
+        columns = [[row[index] for row in rows] for index in range(len(LINE_ARRAYS))]
+        return [keys, expiries, *columns, STAGE, self.day, self.occurred_at]
+
+    def read(self, value):
+        outcome = json.loads(value)
+        self.deltas, self.scores = outcome["deltas"] or {}, outcome["scores"] or {}
+
+
+@lru_cache(maxsize=None)
+def _scoring_sql(alias):
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    counters = quote(ScoreCounter._meta.db_table)
+    entries = quote(ScoreEntry._meta.db_table)
+    scores = quote(Score._meta.db_table)
+
+    def per_owner_kind(name, table, key, value, source, increment):
+        """An upsert CTE per owner kind: contact (when the visitor has one), or visitor."""
+        return [
+            f"{name}_{column} AS (INSERT INTO {table} AS t ({column}, {key}, {value}"
+            f"{', expires_day' if table == counters else ''}) "
+            f"SELECT e.{column}, s.{key}, {increment}"
+            f"{', s.expires_day' if table == counters else ''} FROM leadscore_event e, {source} "
+            f"WHERE e.contact_id IS {'NOT NULL' if column == 'contact_id' else 'NULL'} "
+            f"ON CONFLICT ({column}, {key}) WHERE {column} IS NOT NULL "
+            f"DO UPDATE SET {value} = t.{value} + excluded.{value} RETURNING {key}, {value})"
+            for column in ("contact_id", "visitor_id")
+        ]
+
+    line_columns = ", ".join(name for name, _ in LINE_ARRAYS)
+    line_arrays = ", ".join(f"CAST(%s AS {db_type}[])" for _, db_type in LINE_ARRAYS)
+    ctes = (
+        "leadscore_keys AS (SELECT * FROM unnest(CAST(%s AS varchar[]), "
+        "CAST(%s AS integer[])) AS k(key, expires_day))",
+        *per_owner_kind("leadscore_counts", counters, "key", "count", "leadscore_keys s", "1"),
+        "leadscore_counts AS (SELECT * FROM leadscore_counts_contact_id "
+        "UNION ALL SELECT * FROM leadscore_counts_visitor_id)",
+        f"leadscore_earned AS (SELECT l.* FROM leadscore_event e, "
+        f"unnest({line_arrays}) AS l({line_columns}) "
+        "LEFT JOIN leadscore_counts c ON c.key = l.counter "
+        "WHERE (l.counter IS NULL OR c.count BETWEEN l.at_least AND l.at_most) "
+        "AND (l.dimension <> %s OR e.contact_id IS NOT NULL))",
+        f"leadscore_entries AS (INSERT INTO {entries} (contact_id, visitor_id, "
+        f"{', '.join(quote(column) for column in ENTRY_COLUMNS)}) "
+        "SELECT e.contact_id, CASE WHEN e.contact_id IS NULL THEN e.visitor_id END, e.id, "
+        "l.rule_id, l.page_id, l.source, l.label, l.dimension, l.points, l.counted, "
+        "CAST(%s AS integer), CAST(%s AS timestamptz) FROM leadscore_event e, leadscore_earned l)",
+        "leadscore_deltas AS (SELECT dimension, CAST(sum(aged) AS integer) AS value "
+        "FROM leadscore_earned WHERE counted GROUP BY dimension)",
+        *per_owner_kind("leadscore_scores", scores, "dimension", "value", "leadscore_deltas s",
+                        "s.value"),
+    )
+    result = (
+        "CAST(json_build_object("
+        "'deltas', (SELECT json_object_agg(dimension, value) FROM leadscore_deltas), "
+        "'scores', (SELECT json_object_agg(dimension, value) FROM ("
+        "SELECT * FROM leadscore_scores_contact_id UNION ALL "
+        "SELECT * FROM leadscore_scores_visitor_id) AS s)) AS text)"
+    )
+    return ctes, result
 
 
 def merge_visitor_into_contact(visitor_id, contact_id):
