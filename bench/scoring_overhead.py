@@ -104,14 +104,14 @@ def report(title, info, samples, queries, args):
     checks, ratios = [], {}
     added = {key: queries[f"tracked {key}"]["all"] - queries[f"absent {key}"]["all"]
              for key in PAGES}
-    scoring = {key: added[key] - added["none"] for key in PAGES}
+    scoring_added = {key: added[key] - added["none"] for key in PAGES}
     for key, (label, _) in PAGES.items():
         plain, tracked = times[f"absent {key}"][0], times[f"tracked {key}"][0]
         ratios[key] = paired_ratio(samples, f"tracked {key}", f"absent {key}")
         print(f"{label:23}{plain:11.3f} ms{tracked:8.3f} ms{tracked - plain:+8.3f} ms"
               f"{ratios[key]:11.3f}{tracked / plain:11.3f}"
               f"  {queries[f'absent {key}']['all']:>7}{queries[f'tracked {key}']['all']:>8}"
-              f"{scoring[key]:>8}")
+              f"{scoring_added[key]:>8}")
     print("pages:")
     for key, (label, scoring) in PAGES.items():
         print(f"  {label:23}{info['pages'][key]}  ({scoring})")
@@ -123,7 +123,7 @@ def report(title, info, samples, queries, args):
             f" the per-round ratios; target at most +{MAX_SERVE_OVERHEAD:.0%})",
         ))
     for key in ("capped", "plain", "bonus"):
-        label, scoring_queries = PAGES[key][0], scoring[key]
+        label, scoring_queries = PAGES[key][0], scoring_added[key]
         text = (f"{label}: scoring adds {scoring_queries} SQL queries per view"
                 f" (target at most {MAX_SCORING_QUERIES})")
         if postgres or scoring_queries <= MAX_SCORING_QUERIES:
