@@ -20,8 +20,11 @@ def utm_properties(query_dict):
 
 def stored_query(query_dict):
     """The query string to log, without the identity token (a credential)."""
+    token_param = get_setting("IDENTITY_TOKEN_PARAM")
+    if token_param not in query_dict:  # the usual case: no copy (a deep copy) needed
+        return query_dict.urlencode()
     query = query_dict.copy()
-    query.pop(get_setting("IDENTITY_TOKEN_PARAM"), None)
+    query.pop(token_param)
     return query.urlencode()
 
 
