@@ -39,7 +39,7 @@ def is_fit_grades(value):
 SETTING_RULES = (
     ("E001", ("TRACKING_MODE",), lambda value: value in TRACKING_MODES,
      f"must be one of {TRACKING_MODES}"),
-    ("E002", ("COOKIE_AGE", "IDENTITY_TOKEN_MAX_AGE"),
+    ("E002", ("COOKIE_AGE", "IDENTITY_TOKEN_MAX_AGE", "FORM_TOKEN_MAX_AGE"),
      lambda value: isinstance(value, timedelta), "must be a datetime.timedelta"),
     ("E005", ("IGNORE_PATH_PREFIXES", "BOT_USER_AGENT_PATTERNS", "CONSENT_COOKIE_VALUES"),
      is_string_list, "must be a list or tuple of strings: a plain string is read as one entry "
@@ -50,8 +50,11 @@ SETTING_RULES = (
               "TRACKING_ASYNC_COMMIT"),
      lambda value: isinstance(value, bool), "must be True or False"),
     ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH", "ENGAGED_SCORE",
-              "SCORING_CACHE_SECONDS", "REBUILD_BATCH_EVENTS"),
+              "SCORING_CACHE_SECONDS", "REBUILD_BATCH_EVENTS", "FORM_RATE_LIMIT"),
      is_positive_int, "must be a positive integer"),
+    ("E021", ("FORM_MIN_SECONDS",),
+     lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
+     and value >= 0, "must be a number of seconds, 0 or more"),
     ("E009", ("ANONYMOUS_RETENTION_DAYS",), lambda value: value is None or is_positive_int(value),
      "must be a positive integer (days), or None to keep anonymous visitors forever"),
     ("E018", ("SCORE_WINDOW_DAYS", "SCORE_HALF_LIFE_DAYS"),

@@ -67,6 +67,12 @@ DEFAULTS = {
     # leadscore_rebuild_scores writes the lines of about this many events per batch, one
     # transaction each (whole owners; at most 5000 owners).
     "REBUILD_BATCH_EVENTS": 50_000,
+    # Progressive forms: a submission sooner than this many seconds after the form was
+    # rendered is refused (bots); a rendered form is good for this long; submissions per
+    # minute per client IP.
+    "FORM_MIN_SECONDS": 3,
+    "FORM_TOKEN_MAX_AGE": timedelta(days=1),
+    "FORM_RATE_LIMIT": 10,
 }
 
 

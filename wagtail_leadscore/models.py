@@ -185,6 +185,7 @@ class ApiKey(models.Model):
 
 # Models of the parts of leadscore, imported so that Django registers them with this app.
 from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
+from .profiling.models import ProfileSubmission  # noqa: E402, F401
 from .scoring.models import (  # noqa: E402, F401
     FitRule,
     Score,

@@ -8,6 +8,7 @@ from wagtail.snippets.models import register_snippet
 
 from .admin import reports
 from .admin.viewsets import LeadscoreViewSetGroup
+from .profiling.submit import receive_form
 from .tracking.pageviews import record_page_view
 
 
@@ -21,6 +22,11 @@ def track_page_view(serve_page):
         return serve_page(page, request, serve_args, serve_kwargs)
 
     return track_and_serve
+
+
+# A progressive form posts to its page's own URL; Wagtail's view restriction check, a
+# before_serve_page hook too, runs first (lower order).
+hooks.register("before_serve_page", receive_form, order=100)
 
 
 # register_snippet (not register_admin_viewset): the group holds snippets, which Wagtail

@@ -208,6 +208,22 @@ CASE_STUDIES = {
     },
 }
 
+# A progressive form: each submission asks the next two facts the visitor has not given.
+FINANCING_CHECKLIST_FORM = {"type": "progressive_form", "value": {
+    "heading": "Get our green-mortgage checklist",
+    "questions": [
+        {"type": "question", "value": {"question": question, "required": True}}
+        for question in ("first_name", "company", "company_size", "purchase_timeframe",
+                         "phone")
+    ],
+    "questions_per_submission": 2,
+    "known_answers": "skip",
+    "consent_text": "",
+    "button_text": "Send me the checklist",
+    "success_message": "Thank you! The checklist is on its way to your inbox.",
+    "redirect_to": None,
+}}
+
 ARTICLES = {
     "what-makes-a-house-passive": {
         "title": "What makes a house passive? Five principles",
@@ -260,11 +276,11 @@ ARTICLES = {
         "date": datetime.date(2026, 2, 20),
         "intro": "<p>Lower margins for energy-efficient houses and the programmes that "
         "co-fund heat pumps and ventilation.</p>",
-        "body": body(
+        "body": [*body(
             "## Green mortgages",
             "Several Polish banks lower the margin for houses with a primary energy demand "
             "below 55 kWh/m² a year. A passive house qualifies with room to spare.",
-        ),
+        ), FINANCING_CHECKLIST_FORM],
     },
     "total-cost-of-ownership": {
         "title": "Passive or standard? Thirty years of total cost",

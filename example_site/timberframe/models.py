@@ -17,6 +17,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Orderable, Page
 
+from wagtail_leadscore.blocks import ProgressiveFormBlock
 from wagtail_leadscore.scoring.pages import LeadScoringPageMixin, lead_scoring_edit_handler
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class BodyBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(form_classname="title", max_length=120)
     paragraph = blocks.RichTextBlock()
     image = ImageBlock()
+    progressive_form = ProgressiveFormBlock()
 
 
 class PriceTierBlock(blocks.StructBlock):

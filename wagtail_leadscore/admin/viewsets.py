@@ -26,6 +26,8 @@ class ContactInspectView(InspectView):
         )[:TIMELINE_LENGTH]
         context["event_count"] = self.object.events.count()
         context["visitors"] = self.object.visitors.order_by("-last_seen")
+        context["submissions"] = self.object.profile_submissions.select_related("page")[
+            :TIMELINE_LENGTH]
         context.update(scoring_context(self.object, self.request))
         return context
 

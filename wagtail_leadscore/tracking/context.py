@@ -4,13 +4,13 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
 
 from ..conf import get_setting
 from ..db import tracking_transaction
 from ..events import UnknownVisitor, record_visitor_event
-from ..models import Visitor
+from ..models import Contact, Visitor
 from .filters import (
     describe_user_agent,
     is_ignored_request,
@@ -34,6 +34,8 @@ class TrackingContext:
         self.cookie_needs_update = False
         # (nonce, visitor id) of the page view this request recorded, for the tracker tag.
         self.recorded_view = None
+        # Set when the response depends on who asks (a form, gated content).
+        self.personalised = False
 
     @cached_property
     def privacy_allows(self):
@@ -77,6 +79,13 @@ class TrackingContext:
             return None
         return Visitor.objects.filter(pk=self.cookie_visitor_id).first()
 
+    @cached_property
+    def contact(self):
+        """The contact this browser belongs to, or None: one query, on first use."""
+        if not self.allowed or self.cookie_visitor_id is None:
+            return None
+        return Contact.objects.filter(visitors__pk=self.cookie_visitor_id).first()
+
     def ensure_visitor(self):
         """The visitor of this browser, created (and its cookie set) on first use."""
         if self.visitor is None:
@@ -114,9 +123,14 @@ class TrackingContext:
         """Make ``visitor`` the one of this browser from now on."""
         self.visitor = visitor
         self.cookie_needs_update = True
+        self.__dict__.pop("contact", None)
 
     def update_cookie(self, response):
-        """Set (or delete) the visitor cookie; such a response is for this browser only."""
+        """Set (or delete) the visitor cookie; such a response is for this browser only,
+        as is a personalised one."""
+        if self.personalised:
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ("Cookie",))
         name = get_setting("COOKIE_NAME")
         if self.cookie_needs_update and self.visitor is not None:
             patch_cache_control(response, private=True)

@@ -1,0 +1,287 @@
+"""Progressive forms through HTTP, without JavaScript: the Horacy path, and bad input."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from timberframe.models import ArticlePage, BlogIndexPage
+from wagtail_leadscore.models import Contact, Event, ProfileSubmission
+
+from .conftest import HUMAN_UA
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.datetime(2026, 5, 4, 9, 0, tzinfo=datetime.UTC)
+
+
+def question(key, required=True):
+    return ("question", {"question": key, "required": required})
+
+
+def ebook(slug, per_submission, queue, **form):
+    """An article offering an e-book behind a progressive form."""
+    blog = BlogIndexPage.objects.get()
+    page = ArticlePage(
+        title=f"E-book {slug}", slug=slug, date=START.date(), topic="smart-home",
+        body=[("paragraph", "<p>Before the form.</p>"), ("progressive_form", {
+            "heading": "Get the e-book", "questions": queue,
+            "questions_per_submission": per_submission, "known_answers": "skip",
+            "consent_text": form.get("consent_text", ""), "button_text": "Download",
+            "success_message": "Here is your e-book.", "redirect_to": None})])
+    blog.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+HORACY_QUEUE = [question("first_name"), question("company"), question("company_size"),
+                question("phone")]
+
+
+@pytest.fixture
+def ebooks(db):
+    return [ebook("first", 1, HORACY_QUEUE), ebook("second", 1, HORACY_QUEUE),
+            ebook("third", 2, HORACY_QUEUE)]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count per client IP and minute in the cache; every test has its own."""
+    cache.clear()
+
+
+@pytest.fixture
+def later(time_machine):
+    """Time that passes between showing a form and sending it (a person, not a bot)."""
+    time_machine.move_to(START, tick=False)
+
+    def wait(seconds=10):
+        time_machine.shift(datetime.timedelta(seconds=seconds))
+
+    return wait
+
+
+def form_of(response):
+    """The progressive form's fields: {name: value} of its inputs, and the select names."""
+    html = response.content.decode()
+    form = re.search(r'<form method="post" action="[^"]*#leadscore-form-[^"]*".*?</form>', html,
+                     re.S)
+    assert form, html
+    fields = dict(re.findall(r'<input type="[^"]+" name="([^"]+)"[^>]*value="([^"]*)"',
+                             form.group(0)))
+    for name in re.findall(r'<(?:input|select)[^>]* name="([^"]+)"', form.group(0)):
+        fields.setdefault(name, "")
+    return fields
+
+
+def questions_asked(response):
+    return [name for name in form_of(response)
+            if name not in ("csrfmiddlewaretoken", "leadscore_hp", "leadscore_token",
+                            "leadscore_form")]
+
+
+def send(client, page, later, **answers):
+    form = form_of(client.get(page.url))
+    later()
+    return client.post(page.url, {**form, **answers})
+
+
+def test_the_horacy_path_asks_a_few_new_questions_at_a_time(browser_client, ebooks, later):
+    first, second, third = ebooks
+    assert questions_asked(browser_client.get(first.url)) == ["email", "first_name"]
+    response = send(browser_client, first, later, email="Horacy@Example.com",
+                    first_name="Horacy")
+    assert response.status_code == 302
+    assert "Here is your e-book." in browser_client.get(response["Location"]).content.decode()
+
+    page = browser_client.get(second.url)
+    assert questions_asked(page) == ["company"]  # email and name are known now
+    assert "Not horacy@example.com?" in page.content.decode()
+    assert send(browser_client, second, later, company="Horacy Builders").status_code == 302
+
+    assert questions_asked(browser_client.get(third.url)) == ["company_size", "phone"]
+    assert send(browser_client, third, later, company_size="50-249",
+                phone="+48 600 100 200").status_code == 302
+
+    contact = Contact.objects.get()
+    assert (contact.email, contact.first_name, contact.company, contact.company_size,
+            contact.phone) == ("horacy@example.com", "Horacy", "Horacy Builders", "50-249",
+                               "+48 600 100 200")
+    history = list(ProfileSubmission.objects.filter(contact=contact).order_by("submitted_at")
+                   .values_list("page__slug", "answers"))
+    assert history == [
+        ("first", {"email": "horacy@example.com", "first_name": "Horacy"}),
+        ("second", {"email": "horacy@example.com", "company": "Horacy Builders"}),
+        ("third", {"email": "horacy@example.com", "company_size": "50-249",
+                   "phone": "+48 600 100 200"}),
+    ]
+    submits = Event.objects.filter(type="form_submit", contact=contact).order_by("pk")
+    assert [event.page.slug for event in submits] == ["first", "second", "third"]
+    assert submits[1].properties["answers"] == {"company": "Horacy Builders"}
+
+
+def test_a_page_with_a_form_is_private_to_its_visitor(browser_client, ebooks):
+    response = browser_client.get(ebooks[0].url)
+    assert "private" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_not_you_starts_a_new_anonymous_visitor(browser_client, ebooks, later):
+    send(browser_client, ebooks[0], later, email="horacy@example.com", first_name="Horacy")
+    response = browser_client.post("/leadscore/not-you/", {"next": ebooks[1].url})
+    assert response.status_code == 302 and response["Location"] == ebooks[1].url
+    # A new anonymous visitor: email again, and the queue from its start.
+    assert questions_asked(browser_client.get(ebooks[1].url)) == ["email", "first_name"]
+    assert Contact.objects.get().first_name == "Horacy"  # nothing forgotten
+
+
+def test_not_you_never_redirects_off_site(browser_client, ebooks):
+    response = browser_client.post("/leadscore/not-you/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/"
+    assert browser_client.get("/leadscore/not-you/").status_code == 405
+
+
+def test_invalid_answers_are_form_errors_and_nothing_is_stored(browser_client, ebooks, later):
+    response = send(browser_client, ebooks[0], later, email="not-an-email",
+                    first_name="x" * 151)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_email_error"' in html
+    assert "Enter a valid email address." in html
+    assert not Contact.objects.exists() and not ProfileSubmission.objects.exists()
+    # Corrected and sent again, it is accepted.
+    form = form_of(response)
+    later()
+    assert browser_client.post(ebooks[0].url, {**form, "email": "horacy@example.com",
+                                               "first_name": "Horacy"}).status_code == 302
+    assert ProfileSubmission.objects.count() == 1
+
+
+def test_a_script_payload_is_stored_as_text_and_shown_escaped(browser_client, ebooks, later,
+                                                               admin_user):
+    payload = '<script>alert("x")</script>'
+    send(browser_client, ebooks[0], later, email="horacy@example.com", first_name=payload)
+    contact = Contact.objects.get()
+    assert contact.first_name == payload
+    admin = Client()
+    admin.force_login(admin_user)
+    html = admin.get(f"/admin/leadscore_contacts/inspect/{contact.pk}/").content.decode()
+    assert "Form submissions" in html and "E-book first" in html
+    assert payload not in html
+    assert "first_name: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_a_resent_or_replayed_submission_is_stored_once(browser_client, ebooks, later):
+    form = form_of(browser_client.get(ebooks[0].url))
+    later()
+    data = {**form, "email": "horacy@example.com", "first_name": "Horacy"}
+    assert browser_client.post(ebooks[0].url, data).status_code == 302
+    assert browser_client.post(ebooks[0].url, data).status_code == 302
+    assert ProfileSubmission.objects.count() == 1
+    assert Event.objects.filter(type="form_submit").count() == 1
+
+
+def test_a_bot_filling_the_honeypot_or_sending_at_once_is_refused(browser_client, ebooks,
+                                                                   later):
+    form = form_of(browser_client.get(ebooks[0].url))
+    data = {**form, "email": "bot@example.com", "first_name": "Bot"}
+    too_fast = browser_client.post(ebooks[0].url, data)
+    assert too_fast.status_code == 200 and "very fast" in too_fast.content.decode()
+    later()
+    honeypot = browser_client.post(ebooks[0].url, {**data, "leadscore_hp": "http://spam"})
+    assert honeypot.status_code == 200
+    assert "could not be accepted" in honeypot.content.decode()
+    assert not Contact.objects.exists() and not ProfileSubmission.objects.exists()
+
+
+def test_a_tampered_or_foreign_token_is_refused(browser_client, ebooks, later):
+    form = form_of(browser_client.get(ebooks[0].url))
+    later()
+    data = {**form, "email": "horacy@example.com", "first_name": "Horacy"}
+    tampered = browser_client.post(ebooks[0].url, {**data, "leadscore_token": "x" + form[
+        "leadscore_token"]})
+    assert tampered.status_code == 200 and "invalid" in tampered.content.decode()
+    other = form_of(browser_client.get(ebooks[1].url))
+    foreign = browser_client.post(ebooks[0].url, {**data,
+                                                  "leadscore_token": other["leadscore_token"]})
+    assert foreign.status_code == 200
+    unknown_block = browser_client.post(ebooks[0].url, {**data, "leadscore_form": "nope"})
+    assert unknown_block.status_code == 400
+    assert not ProfileSubmission.objects.exists()
+
+
+def test_an_expired_form_asks_to_send_again_with_a_fresh_token(browser_client, ebooks, later):
+    form = form_of(browser_client.get(ebooks[0].url))
+    later(2 * 24 * 3600)
+    data = {**form, "email": "horacy@example.com", "first_name": "Horacy"}
+    expired = browser_client.post(ebooks[0].url, data)
+    assert "expired" in expired.content.decode()
+    fresh = form_of(expired)
+    assert fresh["leadscore_token"] != form["leadscore_token"]
+    later()
+    assert browser_client.post(ebooks[0].url, {**data, **{
+        "leadscore_token": fresh["leadscore_token"]}}).status_code == 302
+
+
+def test_a_missing_csrf_token_is_403(ebooks, later):
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=HUMAN_UA)
+    form = form_of(client.get(ebooks[0].url))
+    later()
+    form.pop("csrfmiddlewaretoken")
+    response = client.post(ebooks[0].url, {**form, "email": "horacy@example.com",
+                                           "first_name": "Horacy"})
+    assert response.status_code == 403
+    assert not ProfileSubmission.objects.exists()
+
+
+def test_submissions_are_rate_limited(browser_client, ebooks, later, settings_leadscore):
+    settings_leadscore(FORM_RATE_LIMIT=2)
+    form = form_of(browser_client.get(ebooks[0].url))
+    later()
+    statuses = [browser_client.post(ebooks[0].url, {**form, "email": "a@example.com"})
+                .status_code for _ in range(3)]
+    assert statuses[-1] == 429
+
+
+def editor_form(questions, per_submission="1"):
+    from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+    return nested_form_data({
+        "title": "Passive house checklist", "slug": "checklist", "date": "2026-05-04",
+        "topic": "passive-houses", "intro": rich_text(""),
+        "body": streamfield([("progressive_form", {
+            "heading": "Get the checklist", "questions": streamfield(questions),
+            "questions_per_submission": per_submission, "known_answers": "skip",
+            "consent_text": "", "button_text": "Download", "success_message": "",
+            "redirect_to": ""})]),
+        "leadscore_points": "0", "leadscore_bonus_visit": "", "leadscore_bonus_points": "0",
+        "leadscore_cap": "none", "action-publish": "publish",
+    })
+
+
+def test_editors_build_a_progressive_form_in_the_page_editor(client, admin_user, later):
+    client.force_login(admin_user)
+    blog = BlogIndexPage.objects.get()
+    add_url = f"/admin/pages/add/timberframe/articlepage/{blog.pk}/"
+    refused = client.post(add_url, editor_form([
+        ("custom_question", {"label": "Roof type", "key": "roof type!", "kind": "choice",
+                             "choices": "", "required": "on"})]))
+    assert refused.status_code == 200 and not ArticlePage.objects.filter(slug="checklist")
+    html = refused.content.decode()
+    assert "Letters, digits" in html and "A choice needs at least one option." in html
+
+    created = client.post(add_url, editor_form([
+        ("question", {"question": "company", "required": "on"}),
+        ("custom_question", {"label": "Roof type", "key": "roof_type", "kind": "choice",
+                             "choices": "flat\ngable", "required": "on"})], "2"))
+    assert created.status_code == 302
+    page = ArticlePage.objects.get(slug="checklist")
+    client.logout()
+    visitor = Client(HTTP_USER_AGENT=HUMAN_UA)
+    assert questions_asked(visitor.get(page.url)) == ["email", "company", "roof_type"]
+    assert send(visitor, page, later, email="ewa@example.com", company="Ewa Homes",
+                roof_type="gable").status_code == 302
+    assert Contact.objects.get(email="ewa@example.com").facts["roof_type"] == "gable"

@@ -1,0 +1,5 @@
+"""StreamField blocks: ``ProgressiveFormBlock``."""
+
+from .progressive_form import ProgressiveFormBlock
+
+__all__ = ["ProgressiveFormBlock"]

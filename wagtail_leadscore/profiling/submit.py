@@ -1,0 +1,127 @@
+"""Receiving a progressive form: the page's own URL gets the POST (``before_serve_page``),
+so a form works without JavaScript, behind the page's view restrictions, with Django's
+CSRF protection. A valid submission is stored, identifies the visitor and records a
+``form_submit`` event; then the browser is redirected (no resubmission on reload)."""
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from wagtail.blocks import StreamValue, StructValue
+
+from ..conf import get_setting
+from ..events import record_event
+from ..identity import identify_contact
+from ..ratelimit import is_rate_limited
+from .forms import BLOCK_FIELD, TOKEN_FIELD, token_nonce
+from .models import ProfileSubmission
+from .questions import CONSENT
+from .visitors import known_contact
+
+SENT_PARAM = "leadscore_sent"
+
+
+def stream_children(page):
+    """Every block of the page's StreamFields, nested ones included, as StreamChild."""
+    from wagtail.fields import StreamField
+
+    def walk(stream):
+        for child in stream:
+            yield child
+            yield from nested(child.value)
+
+    def nested(value):
+        if isinstance(value, StreamValue):
+            yield from walk(value)
+        elif isinstance(value, StructValue):
+            for item in value.values():
+                yield from nested(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from nested(item)
+
+    for field in page._meta.get_fields():
+        if isinstance(field, StreamField):
+            yield from walk(getattr(page, field.name))
+
+
+def find_form_block_id(page, value):
+    """The id of the progressive form block whose value is ``value`` on ``page``."""
+    return next((child.id for child in stream_children(page) if child.value is value), None)
+
+
+def find_form_block(page, block_id):
+    from ..blocks import ProgressiveFormBlock
+
+    return next(((child.block, child.value) for child in stream_children(page)
+                 if child.id == block_id and isinstance(child.block, ProgressiveFormBlock)),
+                None)
+
+
+def receive_form(page, request, serve_args, serve_kwargs):
+    """The ``before_serve_page`` hook: a POST of a progressive form on this page."""
+    if request.method != "POST" or BLOCK_FIELD not in request.POST:
+        return None
+    page = page.specific
+    found = find_form_block(page, request.POST[BLOCK_FIELD])
+    if found is None:
+        return HttpResponseBadRequest(_("This form is no longer on the page."))
+    if is_rate_limited(request, "form", get_setting("FORM_RATE_LIMIT")):
+        return HttpResponse(_("Too many submissions. Please try again in a minute."),
+                            status=429)
+    block, value = found
+    block_id = request.POST[BLOCK_FIELD]
+    # The same render sent again (a double click, the back button, a replay) was stored
+    # already, whatever this browser would be asked now.
+    nonce = token_nonce(request.POST.get(TOKEN_FIELD), block_id)
+    if nonce and ProfileSubmission.objects.filter(token=nonce).exists():
+        return sent(page, block_id, value)
+    form = block.make_form(value, block_id, known_contact(request), data=request.POST)
+    if form.is_valid():
+        store_submission(request, page, block_id, value, form)
+        return sent(page, block_id, value)
+    request.leadscore_forms = {block_id: form}
+    response = TemplateResponse(request, page.get_template(request, *serve_args, **serve_kwargs),
+                                page.get_context(request, *serve_args, **serve_kwargs))
+    add_never_cache_headers(response)
+    return response
+
+
+def sent(page, block_id, value):
+    """After a submission: the page chosen by the editor, or this page with the success
+    message in place of the form (a redirect: reloading it sends nothing again)."""
+    target = value["redirect_to"]
+    url = (target.specific.url if target is not None and target.live
+           else f"{page.url}?{SENT_PARAM}={block_id}#leadscore-form-{block_id}")
+    response = HttpResponseRedirect(url)
+    add_never_cache_headers(response)
+    return response
+
+
+def store_submission(request, page, block_id, value, form):
+    """Store the answers once per form render (a resent form is the same submission),
+    identify the visitor, record ``form_submit``. Returns the submission."""
+    nonce = form.cleaned_data["leadscore_token"]
+    existing = ProfileSubmission.objects.filter(token=nonce).first()
+    if existing is not None:
+        return existing
+    answers = form.answers()
+    contact = known_contact(request)
+    email = answers.pop("email", None) or contact.email
+    consent = [key for key, question in form.questions.items() if question.kind == CONSENT]
+    facts = {key: answer for key, answer in answers.items() if key not in consent}
+    try:
+        with transaction.atomic():
+            contact = identify_contact(request, email, facts, via="form")
+            submission = ProfileSubmission.objects.create(
+                page=page, block_id=block_id, contact=contact,
+                answers={"email": contact.email, **answers},
+                consent_text=value["consent_text"] if consent else "", token=nonce)
+    except IntegrityError:  # the same form sent twice at once: the other one stored it
+        return ProfileSubmission.objects.get(token=nonce)
+    record_event("form_submit", request=request, contact=contact, page=page,
+                 name=value["heading"] or page.title,
+                 properties={"form": block_id, "answers": facts},
+                 dedupe_key=f"form:{nonce}")
+    return submission
