@@ -149,7 +149,7 @@ def test_invalid_answers_are_form_errors_and_nothing_is_stored(browser_client, e
     assert response.status_code == 200
     html = response.content.decode()
     assert 'aria-invalid="true"' in html
-    assert 'aria-describedby="id_email_error"' in html
+    assert re.search(r'aria-describedby="(id_\w+_email)_error".*id="\1_error"', html, re.S)
     assert "Enter a valid email address." in html
     assert not Contact.objects.exists() and not ProfileSubmission.objects.exists()
     # Corrected and sent again, it is accepted.
@@ -285,3 +285,62 @@ def test_editors_build_a_progressive_form_in_the_page_editor(client, admin_user,
     assert send(visitor, page, later, email="ewa@example.com", company="Ewa Homes",
                 roof_type="gable").status_code == 302
     assert Contact.objects.get(email="ewa@example.com").facts["roof_type"] == "gable"
+
+
+def gated_article(slug, access, **gate):
+    blog = BlogIndexPage.objects.get()
+    page = ArticlePage(
+        title=f"Guide {slug}", slug=slug, date=START.date(), topic="passive-houses",
+        body=[("gated", {
+            "access": access, "teaser_blocks": gate.get("teaser_blocks", 1),
+            "teaser_text": gate.get("teaser_text", ""),
+            "content": [("paragraph", "<p>Chapter one.</p>"),
+                        ("paragraph", "<p>Chapter two, the secret.</p>")],
+            "form": {"heading": "Read the rest", "questions": [question("company")],
+                     "questions_per_submission": 1, "known_answers": "skip",
+                     "consent_text": "", "button_text": "Unlock", "success_message": "",
+                     "redirect_to": None}})])
+    blog.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def test_a_teaser_shows_the_first_blocks_then_the_rest_after_the_form(browser_client, later):
+    guide = gated_article("teaser", "teaser")
+    locked = browser_client.get(guide.url).content.decode()
+    assert "Chapter one." in locked and "Chapter two" not in locked
+    assert questions_asked(browser_client.get(guide.url)) == ["email", "company"]
+    assert send(browser_client, guide, later, email="ewa@example.com",
+                company="Ewa Homes").status_code == 302
+    unlocked = browser_client.get(guide.url).content.decode()
+    assert "Chapter two, the secret." in unlocked and "Unlock" not in unlocked
+
+
+def test_an_unlock_belongs_to_the_contact_not_the_browser(browser_client, another_browser,
+                                                         ebooks, later):
+    guide = gated_article("gated", "gated")
+    assert "Chapter one" not in browser_client.get(guide.url).content.decode()
+    send(browser_client, guide, later, email="ewa@example.com", company="Ewa Homes")
+    assert "Chapter one" in browser_client.get(guide.url).content.decode()
+    # Her phone: locked until it is known as hers (here through another form).
+    assert "Chapter one" not in another_browser.get(guide.url).content.decode()
+    send(another_browser, ebooks[0], later, email="ewa@example.com", first_name="Ewa")
+    assert "Chapter two, the secret." in another_browser.get(guide.url).content.decode()
+
+
+def test_free_content_with_a_notify_form_stays_cacheable_only_if_free(browser_client):
+    free_page = gated_article("free", "free")
+    browser_client.get(free_page.url)  # a new browser's first response sets its cookie
+    free = browser_client.get(free_page.url)
+    assert "Chapter two" in free.content.decode() and "Unlock" not in free.content.decode()
+    assert "private" not in free.get("Cache-Control", "")
+    notify = browser_client.get(gated_article("notify", "free_notify").url)
+    html = notify.content.decode()
+    assert "Chapter two" in html and "Unlock" in html
+    assert "private" in notify["Cache-Control"]
+
+
+def test_a_teaser_text_replaces_the_first_blocks(browser_client):
+    guide = gated_article("text", "teaser", teaser_text="Two chapters on airtightness.")
+    html = browser_client.get(guide.url).content.decode()
+    assert "Two chapters on airtightness." in html and "Chapter one" not in html

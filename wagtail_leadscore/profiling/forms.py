@@ -57,6 +57,8 @@ class ProgressiveForm(forms.Form):
     """``questions`` become fields named by their keys; ``initial`` prefills them."""
 
     def __init__(self, questions, block_id, *args, consent_text="", **kwargs):
+        # Field ids of their own: a page may show several forms.
+        kwargs.setdefault("auto_id", f"id_{block_id[:8]}_%s")
         super().__init__(*args, **kwargs)
         self.block_id = block_id
         self.questions = {question.key: question for question in questions}

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from wagtail.blocks import StreamValue, StructValue
+from wagtail.blocks.list_block import ListValue
 
 from ..conf import get_setting
 from ..events import record_event
@@ -22,41 +23,41 @@ from .visitors import known_contact
 SENT_PARAM = "leadscore_sent"
 
 
-def stream_children(page):
-    """Every block of the page's StreamFields, nested ones included, as StreamChild."""
+def form_blocks(page):
+    """(id, block, value) of every progressive form in the page's StreamFields, however
+    deep. A form that is a StreamField item has that item's id; one that is a field of a
+    StructBlock item (a gate's form) has ``<item id>.<field name>``."""
     from wagtail.fields import StreamField
 
-    def walk(stream):
-        for child in stream:
-            yield child
-            yield from nested(child.value)
+    from ..blocks import ProgressiveFormBlock
 
-    def nested(value):
-        if isinstance(value, StreamValue):
-            yield from walk(value)
+    def walk(block, value, block_id):
+        if isinstance(block, ProgressiveFormBlock):
+            yield block_id, block, value
+        elif isinstance(value, StreamValue):
+            for child in value:
+                yield from walk(child.block, child.value, child.id)
         elif isinstance(value, StructValue):
-            for item in value.values():
-                yield from nested(item)
-        elif isinstance(value, list):
-            for item in value:
-                yield from nested(item)
+            for name, item in value.items():
+                yield from walk(block.child_blocks[name], item, f"{block_id}.{name}")
+        elif isinstance(value, ListValue):
+            for child in value.bound_blocks:
+                yield from walk(block.child_block, child.value, child.id)
 
     for field in page._meta.get_fields():
         if isinstance(field, StreamField):
-            yield from walk(getattr(page, field.name))
+            yield from walk(field.stream_block, getattr(page, field.name), None)
 
 
 def find_form_block_id(page, value):
-    """The id of the progressive form block whose value is ``value`` on ``page``."""
-    return next((child.id for child in stream_children(page) if child.value is value), None)
+    """The id of the progressive form whose value is ``value`` on ``page``."""
+    return next((block_id for block_id, _, form in form_blocks(page) if form is value), None)
 
 
 def find_form_block(page, block_id):
-    from ..blocks import ProgressiveFormBlock
-
-    return next(((child.block, child.value) for child in stream_children(page)
-                 if child.id == block_id and isinstance(child.block, ProgressiveFormBlock)),
-                None)
+    """(block, value) of the progressive form ``block_id`` on ``page``, or None."""
+    return next(((block, value) for found_id, block, value in form_blocks(page)
+                 if found_id == block_id and block_id is not None), None)
 
 
 def receive_form(page, request, serve_args, serve_kwargs):
