@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from wagtail.models import Page
 
 from wagtail_leadscore.conf import get_setting
-from wagtail_leadscore.models import Event, Visitor
+from wagtail_leadscore.models import Contact, Event, Visitor
 from wagtail_leadscore.tracking.context import COOKIE_SALT
 
 from .conftest import HUMAN_UA
@@ -246,3 +246,40 @@ def test_engagement_is_reported_when_the_page_is_left(
     assert set(engagement.properties) == {"seconds", "scroll_depth"}
     # Leaving fires both pagehide and visibilitychange: the tracker reports once.
     assert Event.objects.filter(type="engagement", visitor_id=visitor).count() == 1
+
+
+def test_the_horacy_path_in_a_browser(browser_context, live_server, settings):
+    """Three e-books behind progressive forms: the first asks email and name, the second
+    company, the third company size and phone; each one's content appears once its form
+    is sent, and the contact ends up with every answer."""
+    from .lead_capture import HORACY_QUEUE, gated_article
+
+    settings.WAGTAIL_LEADSCORE = {**settings.WAGTAIL_LEADSCORE, "FORM_MIN_SECONDS": 0}
+    ebooks = [gated_article(slug, "gated", HORACY_QUEUE, per_submission)
+              for slug, per_submission in (("first", 1), ("second", 1), ("third", 2))]
+    answers = [{"email": "horacy@example.com", "first_name": "Horacy"},
+               {"company": "Horacy Builders"},
+               {"company_size": "50-249", "phone": "+48 600 100 200"}]
+    page = browser_context.new_page()
+    for ebook, given in zip(ebooks, answers, strict=True):
+        page.goto(live_server.url + ebook.url)
+        assert "Chapter one" not in page.content()
+        fields = page.locator("form[action*='#leadscore-form'] :is(input, select):visible"
+                              ":not([name=leadscore_hp])")  # off-screen, for bots
+        asked = [fields.nth(i).get_attribute("name") for i in range(fields.count())]
+        assert asked == list(given), asked
+        for name, answer in given.items():
+            field = page.locator(f"[name={name}]")
+            if field.evaluate("element => element.tagName") == "SELECT":
+                field.select_option(answer)
+            else:
+                page.get_by_label(field.evaluate(
+                    "element => element.labels[0].textContent")).fill(answer)
+        page.get_by_role("button", name="Unlock").click()
+        page.wait_for_url(f"**{ebook.url}?leadscore_sent=*")
+        assert "Chapter two, the secret." in page.content()
+
+    contact = Contact.objects.get(email="horacy@example.com")
+    assert (contact.first_name, contact.company, contact.company_size, contact.phone) == (
+        "Horacy", "Horacy Builders", "50-249", "+48 600 100 200")
+    assert contact.profile_submissions.count() == 3

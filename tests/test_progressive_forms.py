@@ -11,34 +11,9 @@ from timberframe.models import ArticlePage, BlogIndexPage
 from wagtail_leadscore.models import Contact, Event, ProfileSubmission
 
 from .conftest import HUMAN_UA
+from .lead_capture import HORACY_QUEUE, START, ebook, gated_article
 
 pytestmark = pytest.mark.django_db
-
-START = datetime.datetime(2026, 5, 4, 9, 0, tzinfo=datetime.UTC)
-
-
-def question(key, required=True):
-    return ("question", {"question": key, "required": required})
-
-
-def ebook(slug, per_submission, queue, **form):
-    """An article offering an e-book behind a progressive form."""
-    blog = BlogIndexPage.objects.get()
-    page = ArticlePage(
-        title=f"E-book {slug}", slug=slug, date=START.date(), topic="smart-home",
-        body=[("paragraph", "<p>Before the form.</p>"), ("progressive_form", {
-            "heading": "Get the e-book", "questions": queue,
-            "questions_per_submission": per_submission, "known_answers": "skip",
-            "consent_text": form.get("consent_text", ""), "button_text": "Download",
-            "success_message": "Here is your e-book.", "redirect_to": None})])
-    blog.add_child(instance=page)
-    page.save_revision().publish()
-    return page
-
-
-HORACY_QUEUE = [question("first_name"), question("company"), question("company_size"),
-                question("phone")]
-
 
 @pytest.fixture
 def ebooks(db):
@@ -285,24 +260,6 @@ def test_editors_build_a_progressive_form_in_the_page_editor(client, admin_user,
     assert send(visitor, page, later, email="ewa@example.com", company="Ewa Homes",
                 roof_type="gable").status_code == 302
     assert Contact.objects.get(email="ewa@example.com").facts["roof_type"] == "gable"
-
-
-def gated_article(slug, access, **gate):
-    blog = BlogIndexPage.objects.get()
-    page = ArticlePage(
-        title=f"Guide {slug}", slug=slug, date=START.date(), topic="passive-houses",
-        body=[("gated", {
-            "access": access, "teaser_blocks": gate.get("teaser_blocks", 1),
-            "teaser_text": gate.get("teaser_text", ""),
-            "content": [("paragraph", "<p>Chapter one.</p>"),
-                        ("paragraph", "<p>Chapter two, the secret.</p>")],
-            "form": {"heading": "Read the rest", "questions": [question("company")],
-                     "questions_per_submission": 1, "known_answers": "skip",
-                     "consent_text": "", "button_text": "Unlock", "success_message": "",
-                     "redirect_to": None}})])
-    blog.add_child(instance=page)
-    page.save_revision().publish()
-    return page
 
 
 def test_a_teaser_shows_the_first_blocks_then_the_rest_after_the_form(browser_client, later):

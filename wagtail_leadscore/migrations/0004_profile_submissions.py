@@ -5,12 +5,15 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+# Wagtail 8 names the page model in a setting; Wagtail 7 has none (see 0001).
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.Page")
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('wagtail_leadscore', '0003_owners_without_constraints'),
-        migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
+        migrations.swappable_dependency(PAGE_MODEL),
     ]
 
     operations = [
@@ -24,7 +27,7 @@ class Migration(migrations.Migration):
                 ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='submitted')),
                 ('token', models.CharField(max_length=32, unique=True)),
                 ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='profile_submissions', to='wagtail_leadscore.contact')),
-                ('page', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.WAGTAIL_PAGE_MODEL)),
+                ('page', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=PAGE_MODEL)),
             ],
             options={
                 'verbose_name': 'form submission',
