@@ -301,3 +301,22 @@ def test_a_teaser_text_replaces_the_first_blocks(browser_client):
     guide = gated_article("text", "teaser", teaser_text="Two chapters on airtightness.")
     html = browser_client.get(guide.url).content.decode()
     assert "Two chapters on airtightness." in html and "Chapter one" not in html
+
+
+def test_template_tags_tell_the_contact_and_whether_a_form_was_sent(browser_client, later):
+    from django.template import Context, Template
+
+    guide = gated_article("tags", "gated")
+    template = Template("{% load leadscore_tags %}{% leadscore_contact as contact %}"
+                        "{% leadscore_unlocked gate.form as unlocked %}"
+                        "{{ contact.email|default:'nobody' }} {{ unlocked }}")
+
+    def render():
+        request = browser_client.get(guide.url).wsgi_request
+        page = ArticlePage.objects.get(pk=guide.pk)
+        gate = page.body[0].value
+        return template.render(Context({"request": request, "page": page, "gate": gate}))
+
+    assert render() == "nobody False"
+    send(browser_client, guide, later, email="ewa@example.com", company="Ewa Homes")
+    assert render() == "ewa@example.com True"

@@ -13,6 +13,21 @@ from .progressive_form import ProgressiveFormBlock
 FREE, NOTIFY, TEASER, GATED = "free", "free_notify", "teaser", "gated"
 
 
+def is_unlocked(request, page, form_value):
+    """Whether the contact of this browser sent the progressive form ``form_value`` of
+    ``page`` (a form not on the page unlocks nothing). The answer depends on who asks:
+    the response is marked private."""
+    from ..profiling.submit import find_form_block_id
+
+    form_id = find_form_block_id(page, form_value) if page is not None else None
+    if request is None or form_id is None:
+        return False
+    mark_personalised(request)
+    contact = known_contact(request)
+    return contact is not None and ProfileSubmission.objects.filter(
+        contact=contact, block_id=form_id).exists()
+
+
 class GatedContentBlock(blocks.StructBlock):
     """``GatedContentBlock(content_blocks)``: ``content_blocks`` are the child blocks the
     gated content may hold, as for a StreamBlock (e.g. a site's paragraph and image)."""
@@ -38,19 +53,10 @@ class GatedContentBlock(blocks.StructBlock):
         template = "wagtail_leadscore/blocks/gated_content.html"
 
     def get_context(self, value, parent_context=None):
-        from ..profiling.submit import find_form_block_id
-
         context = super().get_context(value, parent_context)
-        request, page = context.get("request"), context.get("page")
         access = value["access"]
-        form_id = (find_form_block_id(page, value["form"])
-                   if page is not None and access != FREE else None)
-        unlocked = access == FREE or form_id is None
-        if not unlocked and request is not None:
-            mark_personalised(request)
-            contact = known_contact(request)
-            unlocked = contact is not None and ProfileSubmission.objects.filter(
-                contact=contact, block_id=form_id).exists()
+        unlocked = access == FREE or is_unlocked(context.get("request"), context.get("page"),
+                                                 value["form"])
         content = list(value["content"])
         shown = content if unlocked or access == NOTIFY else (
             content[:value["teaser_blocks"]] if access == TEASER and not value["teaser_text"]

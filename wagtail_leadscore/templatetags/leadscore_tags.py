@@ -1,4 +1,6 @@
-"""``{% leadscore_tracker %}``: the JS beacon, for pages served from a cache or CDN."""
+"""``{% leadscore_tracker %}``, the JS beacon for pages served from a cache or CDN;
+``{% leadscore_contact %}`` and ``{% leadscore_unlocked %}`` for templates that adapt to
+who is looking."""
 
 from django import template
 from django.templatetags.static import static
@@ -6,7 +8,9 @@ from django.urls import reverse
 from django.utils.html import format_html, json_script
 from wagtail.models import Page
 
+from ..blocks.gated_content import is_unlocked
 from ..conf import get_setting
+from ..profiling.visitors import known_contact, mark_personalised
 from ..tracking.pageviews import make_view_token
 
 register = template.Library()
@@ -38,3 +42,21 @@ def leadscore_tracker(context):
         json_script(config, "leadscore-config"),
         static("wagtail_leadscore/js/tracker.js"),
     )
+
+
+@register.simple_tag(takes_context=True)
+def leadscore_contact(context):
+    """``{% leadscore_contact as contact %}``: the contact this browser belongs to, or None.
+    The response is then marked private (it depends on who asks)."""
+    request = context.get("request")
+    if request is None:
+        return None
+    mark_personalised(request)
+    return known_contact(request)
+
+
+@register.simple_tag(takes_context=True)
+def leadscore_unlocked(context, form_value):
+    """``{% leadscore_unlocked gate.form as unlocked %}``: whether this browser's contact
+    sent that progressive form (of a ``GatedContentBlock``, or any on the page)."""
+    return is_unlocked(context.get("request"), context.get("page"), form_value)
