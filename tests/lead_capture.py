@@ -31,8 +31,9 @@ HORACY_QUEUE = [question("first_name"), question("company"), question("company_s
                 question("phone")]
 
 
-def gated_article(slug, access, queue=None, per_submission=1, **gate):
-    """An article of two chapters behind a gate whose form asks ``queue`` (company)."""
+def gated_article(slug, access, queue=None, per_submission=1, extra=(), **gate):
+    """An article of two chapters (and ``extra`` content blocks) behind a gate whose form
+    asks ``queue`` (company)."""
     blog = BlogIndexPage.objects.get()
     page = ArticlePage(
         title=f"Guide {slug}", slug=slug, date=START.date(), topic="passive-houses",
@@ -40,7 +41,7 @@ def gated_article(slug, access, queue=None, per_submission=1, **gate):
             "access": access, "teaser_blocks": gate.get("teaser_blocks", 1),
             "teaser_text": gate.get("teaser_text", ""),
             "content": [("paragraph", "<p>Chapter one.</p>"),
-                        ("paragraph", "<p>Chapter two, the secret.</p>")],
+                        ("paragraph", "<p>Chapter two, the secret.</p>"), *extra],
             "form": {"heading": "Read the rest",
                      "questions": queue or [question("company")],
                      "questions_per_submission": per_submission, "known_answers": "skip",

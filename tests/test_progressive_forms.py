@@ -320,3 +320,50 @@ def test_template_tags_tell_the_contact_and_whether_a_form_was_sent(browser_clie
     assert render() == "nobody False"
     send(browser_client, guide, later, email="ewa@example.com", company="Ewa Homes")
     assert render() == "ewa@example.com True"
+
+
+@pytest.fixture
+def checklist_pdf(settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    return get_document_model().objects.create(
+        title="Airtightness checklist", file=ContentFile(b"%PDF-1.4 checklist", "check.pdf"))
+
+
+def document_link(html):
+    found = re.search(r'<a href="([^"]+)" rel="nofollow">Download the checklist</a>', html)
+    return found.group(1) if found else None
+
+
+def test_a_gated_document_is_served_to_the_contact_who_unlocked_it(
+        browser_client, another_browser, checklist_pdf, later):
+    guide = gated_article("pdf", "gated", extra=[("document", {
+        "document": checklist_pdf, "link_text": "Download the checklist"})])
+    assert document_link(browser_client.get(guide.url).content.decode()) is None
+    send(browser_client, guide, later, email="ewa@example.com", company="Ewa Homes")
+    link = document_link(browser_client.get(guide.url).content.decode())
+    assert link.startswith("/leadscore/documents/")
+
+    response = browser_client.get(link)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 checklist"
+    assert "attachment" in response["Content-Disposition"]
+    assert "private" in response["Cache-Control"]
+    download = Event.objects.get(type="download")
+    assert (download.contact.email, download.name, download.page_id) == (
+        "ewa@example.com", "Airtightness checklist", guide.pk)
+
+    assert another_browser.get(link).status_code == 403  # a link passed on is no key
+    assert browser_client.get(link.replace("/documents/", "/documents/x")).status_code == 404
+    later(2 * 3600)
+    assert browser_client.get(link).status_code == 403  # expired
+    assert Event.objects.filter(type="download").count() == 1
+
+
+def test_a_document_in_free_content_links_to_the_document_itself(browser_client,
+                                                                 checklist_pdf):
+    guide = gated_article("free-pdf", "free", extra=[("document", {
+        "document": checklist_pdf, "link_text": "Download the checklist"})])
+    assert document_link(browser_client.get(guide.url).content.decode()) == checklist_pdf.url

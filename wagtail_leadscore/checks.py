@@ -39,7 +39,8 @@ def is_fit_grades(value):
 SETTING_RULES = (
     ("E001", ("TRACKING_MODE",), lambda value: value in TRACKING_MODES,
      f"must be one of {TRACKING_MODES}"),
-    ("E002", ("COOKIE_AGE", "IDENTITY_TOKEN_MAX_AGE", "FORM_TOKEN_MAX_AGE"),
+    ("E002", ("COOKIE_AGE", "IDENTITY_TOKEN_MAX_AGE", "FORM_TOKEN_MAX_AGE",
+              "DOCUMENT_LINK_MAX_AGE"),
      lambda value: isinstance(value, timedelta), "must be a datetime.timedelta"),
     ("E005", ("IGNORE_PATH_PREFIXES", "BOT_USER_AGENT_PATTERNS", "CONSENT_COOKIE_VALUES"),
      is_string_list, "must be a list or tuple of strings: a plain string is read as one entry "

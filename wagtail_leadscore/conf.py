@@ -73,6 +73,8 @@ DEFAULTS = {
     "FORM_MIN_SECONDS": 3,
     "FORM_TOKEN_MAX_AGE": timedelta(days=1),
     "FORM_RATE_LIMIT": 10,
+    # How long a link to a gated document (GatedDocumentBlock) works.
+    "DOCUMENT_LINK_MAX_AGE": timedelta(hours=1),
 }
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .api import views as api_views
+from .profiling import documents as profiling_documents
 from .profiling import views as profiling_views
 from .tracking import views as tracking_views
 
@@ -11,6 +12,7 @@ app_name = "wagtail_leadscore"
 urlpatterns = [
     path("beacon/", tracking_views.beacon, name="beacon"),
     path("not-you/", profiling_views.not_you, name="not_you"),
+    path("documents/<str:token>/", profiling_documents.gated_document, name="gated_document"),
     path("api/contacts/", api_views.contacts, name="api_contacts"),
     path("api/events/", api_views.events, name="api_events"),
 ]

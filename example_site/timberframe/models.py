@@ -17,7 +17,11 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Orderable, Page
 
-from wagtail_leadscore.blocks import GatedContentBlock, ProgressiveFormBlock
+from wagtail_leadscore.blocks import (
+    GatedContentBlock,
+    GatedDocumentBlock,
+    ProgressiveFormBlock,
+)
 from wagtail_leadscore.scoring.pages import LeadScoringPageMixin, lead_scoring_edit_handler
 
 logger = logging.getLogger(__name__)
@@ -48,7 +52,8 @@ class BodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock()
     image = ImageBlock()
     progressive_form = ProgressiveFormBlock()
-    gated = GatedContentBlock([("paragraph", blocks.RichTextBlock()), ("image", ImageBlock())])
+    gated = GatedContentBlock([("paragraph", blocks.RichTextBlock()), ("image", ImageBlock()),
+                               ("document", GatedDocumentBlock())])
 
 
 class PriceTierBlock(blocks.StructBlock):

@@ -17,9 +17,17 @@ def is_unlocked(request, page, form_value):
     """Whether the contact of this browser sent the progressive form ``form_value`` of
     ``page`` (a form not on the page unlocks nothing). The answer depends on who asks:
     the response is marked private."""
+    return form_sent(request, form_id_on(page, form_value))
+
+
+def form_id_on(page, form_value):
     from ..profiling.submit import find_form_block_id
 
-    form_id = find_form_block_id(page, form_value) if page is not None else None
+    return find_form_block_id(page, form_value) if page is not None else None
+
+
+def form_sent(request, form_id):
+    """Whether the contact of this browser sent the form ``form_id`` (see is_unlocked)."""
     if request is None or form_id is None:
         return False
     mark_personalised(request)
@@ -55,13 +63,17 @@ class GatedContentBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
         access = value["access"]
-        unlocked = access == FREE or is_unlocked(context.get("request"), context.get("page"),
-                                                 value["form"])
+        form_id = form_id_on(context.get("page"), value["form"]) if access != FREE else None
+        unlocked = access == FREE or form_sent(context.get("request"), form_id)
         content = list(value["content"])
         shown = content if unlocked or access == NOTIFY else (
             content[:value["teaser_blocks"]] if access == TEASER and not value["teaser_text"]
             else [])
         return {**context, "unlocked": unlocked, "shown": shown,
+                # For GatedDocumentBlock: open content links documents plainly; unlocked
+                # gated content through signed links that check the unlock.
+                "gate_open": access in (FREE, NOTIFY),
+                "gate_form_id": form_id if unlocked else None,
                 "teaser_text": value["teaser_text"] if access == TEASER and not unlocked
                 else "",
                 "show_form": access == NOTIFY or not unlocked}
