@@ -367,3 +367,31 @@ def test_a_document_in_free_content_links_to_the_document_itself(browser_client,
     guide = gated_article("free-pdf", "free", extra=[("document", {
         "document": checklist_pdf, "link_text": "Download the checklist"})])
     assert document_link(browser_client.get(guide.url).content.decode()) == checklist_pdf.url
+
+
+def test_a_form_builder_page_asks_only_what_is_not_known_yet(browser_client):
+    """ProgressiveFormPageMixin (the demo's e-book pages): profile fields a contact
+    answered are not asked again; the submission is recorded as a block form's is."""
+    from timberframe.models import EbookPage
+
+    guide = EbookPage.objects.get(slug="passive-house-guide")  # email, first name
+    costs = EbookPage.objects.get(slug="smart-home-costs-ebook")  # email, company, size
+    costs.leadscore_questions_per_submission = 1
+    costs.save_revision().publish()
+
+    assert browser_client.post(guide.url, {"email": "ewa@example.com",
+                                           "first_name": "Ewa"}).status_code == 200
+    page = browser_client.get(costs.url).content.decode()
+    assert 'name="email"' not in page and 'name="company"' in page
+    assert 'name="company_size"' not in page  # one new profile question at a time
+    assert "Not ewa@example.com?" in page
+    assert browser_client.post(costs.url, {"company": "Ewa Homes"}).status_code == 200
+
+    contact = Contact.objects.get(email="ewa@example.com")
+    assert (contact.first_name, contact.company) == ("Ewa", "Ewa Homes")
+    assert list(contact.profile_submissions.order_by("submitted_at").values_list(
+        "block_id", "answers")) == [
+        ("passive-house-guide", {"email": "ewa@example.com", "first_name": "Ewa"}),
+        ("smart-home-costs-ebook", {"email": "ewa@example.com", "company": "Ewa Homes"})]
+    assert Event.objects.filter(type="form_submit", contact=contact).count() == 2
+    assert 'name="company_size"' in browser_client.get(costs.url).content.decode()

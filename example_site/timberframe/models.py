@@ -5,7 +5,6 @@ articles carry a topic (points per topic), e-book landing pages turn an anonymou
 into a contact, and the careers page is where job seekers, not buyers, end up.
 """
 
-import logging
 
 from django.db import models
 from modelcluster.fields import ParentalKey
@@ -22,9 +21,8 @@ from wagtail_leadscore.blocks import (
     GatedDocumentBlock,
     ProgressiveFormBlock,
 )
+from wagtail_leadscore.profiling.pages import ProgressiveFormPageMixin, progressive_form_panels
 from wagtail_leadscore.scoring.pages import LeadScoringPageMixin, lead_scoring_edit_handler
-
-logger = logging.getLogger(__name__)
 
 TOPIC_CHOICES = [
     ("passive-houses", "Passive houses"),
@@ -32,20 +30,6 @@ TOPIC_CHOICES = [
     ("financing", "Financing"),
     ("timber-construction", "Timber construction"),
 ]
-
-# Answers of e-book forms that become contact facts, keyed by the field's clean name
-# (the label "Company size" becomes "company_size").
-CONTACT_FACT_FIELDS = (
-    "first_name",
-    "last_name",
-    "company",
-    "job_title",
-    "phone",
-    "industry",
-    "country",
-    "company_size",
-)
-
 
 class BodyBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(form_classname="title", max_length=120)
@@ -215,12 +199,13 @@ class EbookFormField(AbstractFormField):
     page = ParentalKey("EbookPage", on_delete=models.CASCADE, related_name="form_fields")
 
 
-class EbookPage(LeadScoringPageMixin, AbstractEmailForm):
+class EbookPage(LeadScoringPageMixin, ProgressiveFormPageMixin, AbstractEmailForm):
     """An e-book landing page: the visitor trades an email (and a few facts) for a PDF.
 
-    A valid submission is stored as a normal Wagtail form submission and, in addition,
-    identifies the visitor as a contact, so the anonymous history of this browser becomes
-    that contact's.
+    A valid submission is stored as a normal Wagtail form submission and, through
+    ProgressiveFormPageMixin, identifies the visitor as a contact (the anonymous history
+    of this browser becomes that contact's); fields a contact already answered are not
+    asked again.
     """
 
     topic = models.CharField(max_length=32, choices=TOPIC_CHOICES)
@@ -240,6 +225,7 @@ class EbookPage(LeadScoringPageMixin, AbstractEmailForm):
         FieldPanel("topic"),
         FieldPanel("intro"),
         InlinePanel("form_fields", label="Form fields"),
+        *progressive_form_panels,
         FieldPanel("thank_you_text"),
         FieldPanel("document"),
         MultiFieldPanel(
@@ -254,36 +240,6 @@ class EbookPage(LeadScoringPageMixin, AbstractEmailForm):
 
     parent_page_types = ["timberframe.EbookIndexPage"]
     subpage_types = []
-
-    def render_landing_page(self, request, form_submission=None, *args, **kwargs):
-        # Wagtail calls this with the request only after a valid submission was stored
-        # (and with no submission for the admin's landing-page preview), which makes it
-        # the one place that has both the visitor's request and the answers.
-        if form_submission is not None:
-            self.identify_submitter(request, form_submission.form_data)
-        return super().render_landing_page(request, form_submission, *args, **kwargs)
-
-    def identify_submitter(self, request, answers):
-        # Imported on use: loading the page models must not import the plugin's models.
-        from wagtail_leadscore import identify, record_event
-
-        facts = {key: answers[key] for key in CONTACT_FACT_FIELDS if answers.get(key)}
-        try:
-            contact = identify(request, email=answers.get("email", ""), **facts)
-        except ValueError:
-            # A form without an "Email" field: the submission is kept, nobody identified.
-            logger.warning("E-book form %r has no valid email answer.", self.slug)
-            return
-        record_event(
-            "form_submit",
-            request=request,
-            contact=contact,
-            page=self,
-            name=self.title,
-            # Answers (the email aside) feed "form answer" scoring rules.
-            properties={"form": self.slug, "answers": {
-                key: value for key, value in answers.items() if key != "email"}},
-        )
 
 
 class EventPage(LeadScoringPageMixin, Page):

@@ -101,28 +101,40 @@ def sent(page, block_id, value):
 
 
 def store_submission(request, page, block_id, value, form):
-    """Store the answers once per form render (a resent form is the same submission),
-    identify the visitor, record ``form_submit``. Returns the submission."""
-    nonce = form.cleaned_data["leadscore_token"]
-    existing = ProfileSubmission.objects.filter(token=nonce).first()
+    """A progressive form block's valid submission, stored once per form render."""
+    consent = [key for key, question in form.questions.items() if question.kind == CONSENT]
+    answers = form.answers()
+    return record_profile(
+        request, page, form_id=block_id, name=value["heading"] or page.title,
+        answers=answers, facts={key: answer for key, answer in answers.items()
+                                if key not in consent and key != "email"},
+        consent_text=value["consent_text"] if consent else "",
+        token=form.cleaned_data["leadscore_token"])
+
+
+def record_profile(request, page, *, form_id, name, answers, facts, consent_text, token):
+    """Identify the sender (the email answered, or the known contact's), store the
+    submission under ``token`` (once: a resent form returns the stored one) and record
+    ``form_submit`` (its answers feed "form answer" scoring rules). None if there is
+    nobody to identify (no email)."""
+    existing = ProfileSubmission.objects.filter(token=token).first()
     if existing is not None:
         return existing
-    answers = form.answers()
     contact = known_contact(request)
-    email = answers.pop("email", None) or contact.email
-    consent = [key for key, question in form.questions.items() if question.kind == CONSENT]
-    facts = {key: answer for key, answer in answers.items() if key not in consent}
+    email = answers.get("email") or (contact.email if contact is not None else "")
+    answers = {key: answer for key, answer in answers.items() if key != "email"}
     try:
         with transaction.atomic():
             contact = identify_contact(request, email, facts, via="form")
             submission = ProfileSubmission.objects.create(
-                page=page, block_id=block_id, contact=contact,
-                answers={"email": contact.email, **answers},
-                consent_text=value["consent_text"] if consent else "", token=nonce)
+                page=page, block_id=form_id, contact=contact,
+                answers={"email": contact.email, **answers}, consent_text=consent_text,
+                token=token)
+    except ValueError:  # no (valid) email: nobody to identify
+        return None
     except IntegrityError:  # the same form sent twice at once: the other one stored it
-        return ProfileSubmission.objects.get(token=nonce)
-    record_event("form_submit", request=request, contact=contact, page=page,
-                 name=value["heading"] or page.title,
-                 properties={"form": block_id, "answers": facts},
-                 dedupe_key=f"form:{nonce}")
+        return ProfileSubmission.objects.get(token=token)
+    record_event("form_submit", request=request, contact=contact, page=page, name=name,
+                 properties={"form": form_id, "answers": answers},
+                 dedupe_key=f"form:{token}")
     return submission
