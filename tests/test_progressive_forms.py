@@ -11,7 +11,7 @@ from timberframe.models import ArticlePage, BlogIndexPage
 from wagtail_leadscore.models import Contact, Event, ProfileSubmission
 
 from .conftest import HUMAN_UA
-from .lead_capture import HORACY_QUEUE, START, ebook, gated_article
+from .lead_capture import HORACY_QUEUE, START, ebook, gated_article, question
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +233,8 @@ def editor_form(questions, per_submission="1"):
             "consent_text": "", "button_text": "Download", "success_message": "",
             "redirect_to": ""})]),
         "leadscore_points": "0", "leadscore_bonus_visit": "", "leadscore_bonus_points": "0",
-        "leadscore_cap": "none", "action-publish": "publish",
+        "leadscore_cap": "none", "leadscore_access": "free", "leadscore_teaser_blocks": "1",
+        "leadscore_gate_form": streamfield([]), "action-publish": "publish",
     })
 
 
@@ -395,3 +396,52 @@ def test_a_form_builder_page_asks_only_what_is_not_known_yet(browser_client):
         ("smart-home-costs-ebook", {"email": "ewa@example.com", "company": "Ewa Homes"})]
     assert Event.objects.filter(type="form_submit", contact=contact).count() == 2
     assert 'name="company_size"' in browser_client.get(costs.url).content.decode()
+
+
+def test_a_whole_page_can_be_teased_then_unlocked(browser_client, later):
+    """GatedPageMixin (the demo's articles): the page's own access field and form."""
+    blog = BlogIndexPage.objects.get()
+    page = ArticlePage(
+        title="Airtightness in depth", slug="airtightness", date=START.date(),
+        topic="passive-houses", leadscore_access="teaser", leadscore_teaser_blocks=1,
+        body=[("paragraph", "<p>Part one.</p>"), ("paragraph", "<p>Part two, in depth.</p>")],
+        leadscore_gate_form=[("form", {
+            "heading": "Read on", "questions": [question("company")],
+            "questions_per_submission": 1, "known_answers": "skip", "consent_text": "",
+            "button_text": "Read on", "success_message": "", "redirect_to": None})])
+    blog.add_child(instance=page)
+    page.save_revision().publish()
+
+    locked = browser_client.get(page.url)
+    assert "Part one." in locked.content.decode()
+    assert "Part two" not in locked.content.decode()
+    assert "private" in locked["Cache-Control"]
+    assert questions_asked(locked) == ["email", "company"]
+    send(browser_client, page, later, email="ewa@example.com", company="Ewa Homes")
+    unlocked = browser_client.get(page.url).content.decode()
+    assert "Part two, in depth." in unlocked and 'name="company"' not in unlocked
+
+    page.leadscore_access = "free"
+    page.save_revision().publish()
+    assert "Part two" in Client(HTTP_USER_AGENT=HUMAN_UA).get(page.url).content.decode()
+
+
+def test_known_answers_shown_prefilled_and_consent_stored_with_its_wording(browser_client,
+                                                                          later):
+    first = ebook("prefill-1", 1, HORACY_QUEUE)
+    send(browser_client, first, later, email="ewa@example.com", first_name="Ewa")
+    wording = "I agree to receive advice on passive houses by email."
+    second = ebook("prefill-2", 1, [question("first_name"), question("consent")],
+                   consent_text=wording)
+    second_value = second.body[1].value
+    second_value["known_answers"] = "prefill"
+    second.save_revision().publish()
+
+    form = form_of(browser_client.get(second.url))
+    assert form["first_name"] == "Ewa"  # known, shown prefilled
+    assert "consent" in form and wording in browser_client.get(second.url).content.decode()
+    refused = send(browser_client, second, later, first_name="Ewa")
+    assert refused.status_code == 200  # consent is required
+    send(browser_client, second, later, first_name="Ewa", consent="on")
+    submission = ProfileSubmission.objects.get(page=second)
+    assert submission.consent_text == wording and submission.answers["consent"] is True

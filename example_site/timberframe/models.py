@@ -21,7 +21,12 @@ from wagtail_leadscore.blocks import (
     GatedDocumentBlock,
     ProgressiveFormBlock,
 )
-from wagtail_leadscore.profiling.pages import ProgressiveFormPageMixin, progressive_form_panels
+from wagtail_leadscore.profiling.pages import (
+    GatedPageMixin,
+    ProgressiveFormPageMixin,
+    gated_page_panels,
+    progressive_form_panels,
+)
 from wagtail_leadscore.scoring.pages import LeadScoringPageMixin, lead_scoring_edit_handler
 
 TOPIC_CHOICES = [
@@ -173,7 +178,7 @@ class BlogIndexPage(IndexPage):
         return ArticlePage.objects.child_of(self).live().public().order_by("-date")
 
 
-class ArticlePage(LeadScoringPageMixin, Page):
+class ArticlePage(LeadScoringPageMixin, GatedPageMixin, Page):
     date = models.DateField("post date")
     topic = models.CharField(max_length=32, choices=TOPIC_CHOICES)
     intro = RichTextField(blank=True)
@@ -183,6 +188,7 @@ class ArticlePage(LeadScoringPageMixin, Page):
         FieldRowPanel([FieldPanel("date"), FieldPanel("topic")]),
         FieldPanel("intro"),
         FieldPanel("body"),
+        *gated_page_panels,
     ]
     edit_handler = lead_scoring_edit_handler(content_panels)
 

@@ -1,4 +1,5 @@
-"""``ProgressiveFormPageMixin``: Wagtail's form builder (``AbstractForm``,
+"""Page mixins: ``GatedPageMixin`` (a page's content behind a progressive form) and
+``ProgressiveFormPageMixin``: Wagtail's form builder (``AbstractForm``,
 ``AbstractEmailForm``), progressive. Form fields named like a standard question (``email``,
 ``first_name``, ``company``, ``company_size``, ...) are asked only while unanswered, a few
 at a time; other fields are always asked. Submissions are stored by Wagtail as usual and
@@ -6,8 +7,11 @@ recorded like a ``ProgressiveFormBlock``'s."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import StreamField
 
+from ..blocks.progressive_form import ProgressiveFormBlock
+from .gates import ACCESS_CHOICES, FREE, open_gate
 from .questions import CONSENT, STANDARD_QUESTIONS, questions_to_ask
 from .visitors import known_contact, mark_personalised
 
@@ -68,3 +72,46 @@ class ProgressiveFormPageMixin(models.Model):
 
 
 progressive_form_panels = [FieldPanel("leadscore_questions_per_submission")]
+
+
+class GatedPageMixin(models.Model):
+    """Gating for a whole page: the editor picks the access (free, free with a "notify me"
+    form, teaser, gated), how many blocks the teaser shows and the progressive form. The
+    gated content is the StreamField named by ``gated_content_field`` ("body"); the page's
+    context gets ``leadscore_gate`` (see ``profiling.gates.open_gate``) to render it:
+
+        {% for block in leadscore_gate.shown %}{% include_block block %}{% endfor %}
+        {% if leadscore_gate.show_form %}{% include_block leadscore_gate.form %}{% endif %}
+    """
+
+    leadscore_access = models.CharField(_("access"), max_length=12,
+                                        choices=ACCESS_CHOICES, default=FREE)
+    leadscore_teaser_blocks = models.PositiveSmallIntegerField(
+        _("blocks shown as the teaser"), default=1)
+    leadscore_gate_form = StreamField(
+        [("form", ProgressiveFormBlock())], blank=True, max_num=1, verbose_name=_("form"),
+        help_text=_("The form that unlocks the page (all but “free”)."))
+
+    gated_content_field = "body"
+
+    class Meta:
+        abstract = True
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        form = self.leadscore_gate_form[0] if self.leadscore_gate_form else None
+        access = self.leadscore_access if form is not None else FREE
+        context["leadscore_gate"] = {
+            **open_gate(request, self, access=access,
+                        content=list(getattr(self, self.gated_content_field)),
+                        form_value=form.value if form is not None else None,
+                        teaser_blocks=self.leadscore_teaser_blocks),
+            "form": form,
+        }
+        return context
+
+
+gated_page_panels = [
+    MultiFieldPanel([FieldPanel("leadscore_access"), FieldPanel("leadscore_teaser_blocks"),
+                     FieldPanel("leadscore_gate_form")], heading=_("Gating")),
+]

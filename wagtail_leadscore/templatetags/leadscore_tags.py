@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.html import format_html, json_script
 from wagtail.models import Page
 
-from ..blocks.gated_content import is_unlocked
 from ..conf import get_setting
+from ..profiling.gates import is_unlocked
 from ..profiling.visitors import known_contact, mark_personalised
 from ..tracking.pageviews import make_view_token
 
