@@ -248,14 +248,21 @@ def test_engagement_is_reported_when_the_page_is_left(
     assert Event.objects.filter(type="engagement", visitor_id=visitor).count() == 1
 
 
-def test_the_horacy_path_in_a_browser(browser_context, live_server, settings):
+def test_the_horacy_path_in_a_browser(browser_context, live_server, settings, tmp_path):
     """Three e-books behind progressive forms: the first asks email and name, the second
-    company, the third company size and phone; each one's content appears once its form
-    is sent, and the contact ends up with every answer."""
+    company, the third company size and phone; each one's content and download appear
+    once its form is sent, and the contact ends up with every answer."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
     from .lead_capture import HORACY_QUEUE, gated_article
 
     settings.WAGTAIL_LEADSCORE = {**settings.WAGTAIL_LEADSCORE, "FORM_MIN_SECONDS": 0}
-    ebooks = [gated_article(slug, "gated", HORACY_QUEUE, per_submission)
+    settings.MEDIA_ROOT = str(tmp_path)
+    pdf = get_document_model().objects.create(
+        title="E-book", file=ContentFile(b"%PDF-1.4 e-book", "ebook.pdf"))
+    download = ("document", {"document": pdf, "link_text": "Download the e-book"})
+    ebooks = [gated_article(slug, "gated", HORACY_QUEUE, per_submission, extra=[download])
               for slug, per_submission in (("first", 1), ("second", 1), ("third", 2))]
     answers = [{"email": "horacy@example.com", "first_name": "Horacy"},
                {"company": "Horacy Builders"},
@@ -275,11 +282,16 @@ def test_the_horacy_path_in_a_browser(browser_context, live_server, settings):
             else:
                 page.get_by_label(field.evaluate(
                     "element => element.labels[0].textContent")).fill(answer)
+        assert page.get_by_role("link", name="Download the e-book").count() == 0
         page.get_by_role("button", name="Unlock").click()
         page.wait_for_url(f"**{ebook.url}?leadscore_sent=*")
         assert "Chapter two, the secret." in page.content()
+        with page.expect_download() as downloaded:
+            page.get_by_role("link", name="Download the e-book").click()
+        assert downloaded.value.suggested_filename == "ebook.pdf"
 
     contact = Contact.objects.get(email="horacy@example.com")
     assert (contact.first_name, contact.company, contact.company_size, contact.phone) == (
         "Horacy", "Horacy Builders", "50-249", "+48 600 100 200")
     assert contact.profile_submissions.count() == 3
+    assert contact.events.filter(type="download").count() == 3

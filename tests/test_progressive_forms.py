@@ -234,6 +234,7 @@ def editor_form(questions, per_submission="1"):
             "redirect_to": ""})]),
         "leadscore_points": "0", "leadscore_bonus_visit": "", "leadscore_bonus_points": "0",
         "leadscore_cap": "none", "leadscore_access": "free", "leadscore_teaser_blocks": "1",
+        "leadscore_teaser_text": "",
         "leadscore_gate_form": streamfield([]), "action-publish": "publish",
     })
 
@@ -421,6 +422,10 @@ def test_a_whole_page_can_be_teased_then_unlocked(browser_client, later):
     unlocked = browser_client.get(page.url).content.decode()
     assert "Part two, in depth." in unlocked and 'name="company"' not in unlocked
 
+    page.leadscore_teaser_text = "Where the air leaks, and how to find it."
+    page.save_revision().publish()
+    teased = Client(HTTP_USER_AGENT=HUMAN_UA).get(page.url).content.decode()
+    assert "Where the air leaks" in teased and "Part one" not in teased
     page.leadscore_access = "free"
     page.save_revision().publish()
     assert "Part two" in Client(HTTP_USER_AGENT=HUMAN_UA).get(page.url).content.decode()

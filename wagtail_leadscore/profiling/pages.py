@@ -76,7 +76,8 @@ progressive_form_panels = [FieldPanel("leadscore_questions_per_submission")]
 
 class GatedPageMixin(models.Model):
     """Gating for a whole page: the editor picks the access (free, free with a "notify me"
-    form, teaser, gated), how many blocks the teaser shows and the progressive form. The
+    form, teaser, gated), what the teaser shows (the first blocks, or a text) and the
+    progressive form. The
     gated content is the StreamField named by ``gated_content_field`` ("body"); the page's
     context gets ``leadscore_gate`` (see ``profiling.gates.open_gate``) to render it:
 
@@ -88,6 +89,8 @@ class GatedPageMixin(models.Model):
                                         choices=ACCESS_CHOICES, default=FREE)
     leadscore_teaser_blocks = models.PositiveSmallIntegerField(
         _("blocks shown as the teaser"), default=1)
+    leadscore_teaser_text = models.TextField(
+        _("teaser text"), blank=True, help_text=_("Shown instead of the first blocks."))
     leadscore_gate_form = StreamField(
         [("form", ProgressiveFormBlock())], blank=True, max_num=1, verbose_name=_("form"),
         help_text=_("The form that unlocks the page (all but “free”)."))
@@ -105,7 +108,8 @@ class GatedPageMixin(models.Model):
             **open_gate(request, self, access=access,
                         content=list(getattr(self, self.gated_content_field)),
                         form_value=form.value if form is not None else None,
-                        teaser_blocks=self.leadscore_teaser_blocks),
+                        teaser_blocks=self.leadscore_teaser_blocks,
+                        teaser_text=self.leadscore_teaser_text),
             "form": form,
         }
         return context
@@ -113,5 +117,6 @@ class GatedPageMixin(models.Model):
 
 gated_page_panels = [
     MultiFieldPanel([FieldPanel("leadscore_access"), FieldPanel("leadscore_teaser_blocks"),
-                     FieldPanel("leadscore_gate_form")], heading=_("Gating")),
+                     FieldPanel("leadscore_teaser_text"), FieldPanel("leadscore_gate_form")],
+                    heading=_("Gating")),
 ]
