@@ -292,7 +292,19 @@ ARTICLES = {
             "## The calculation",
             "We compared the Kasia 120 with a house built to the legal minimum: the extra "
             "cost is repaid by lower bills in eleven to fourteen years.",
+            "## Year by year",
+            "Heating, hot water and ventilation for both houses, with energy prices rising "
+            "4% a year, and the mortgage instalments side by side.",
         ),
+        # Teased: the first two blocks for everyone, the rest after the form (GatedPageMixin).
+        "leadscore_access": "teaser",
+        "leadscore_teaser_blocks": 2,
+        "leadscore_gate_form": [{"type": "form", "value": {
+            **FINANCING_CHECKLIST_FORM["value"],
+            "heading": "Read the year-by-year comparison",
+            "button_text": "Show me the figures",
+            "success_message": "",
+        }}],
     },
 }
 
