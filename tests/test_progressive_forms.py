@@ -358,6 +358,7 @@ def test_a_gated_document_is_served_to_the_contact_who_unlocked_it(
         "ewa@example.com", "Airtightness checklist", guide.pk)
 
     assert another_browser.get(link).status_code == 403  # a link passed on is no key
+    assert browser_client.post(link).status_code == 405
     assert browser_client.get(link.replace("/documents/", "/documents/x")).status_code == 404
     later(2 * 3600)
     assert browser_client.get(link).status_code == 403  # expired

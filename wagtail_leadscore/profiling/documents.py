@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from wagtail.documents import get_document_model
 
 from ..conf import get_setting
@@ -24,6 +25,7 @@ def gated_document_url(document, page, form_id):
     return reverse("wagtail_leadscore:gated_document", args=[token])
 
 
+@require_safe
 def gated_document(request, token):
     """GET: the file, as an attachment, for a contact who unlocked it (403 otherwise)."""
     max_age = get_setting("DOCUMENT_LINK_MAX_AGE")
