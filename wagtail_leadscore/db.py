@@ -4,6 +4,7 @@ import hashlib
 import weakref
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
+from typing import Protocol
 
 from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections, router, transaction
 
@@ -37,17 +38,18 @@ def can_insert_for_visitor(model):
     return connections[router.db_for_write(model)].features.can_return_columns_from_insert
 
 
-class InsertCompanion:
+class InsertCompanion(Protocol):
     """SQL that runs in the very statement inserting a visitor's event (PostgreSQL): more
     data-modifying CTEs reading the inserted row from ``leadscore_event`` (``id``,
     ``contact_id``, ``visitor_id``), and one more column of the statement's result. Scoring
-    is one: a scored page view then costs one round trip."""
+    is one (``scoring.store.ScoringInsert``): a scored page view then costs one round
+    trip."""
 
-    ctes = ()  # "name AS (...)", ... after the event's CTE
-    result = "NULL"  # an expression over the CTEs: the value ``read`` gets
+    ctes: tuple  # "name AS (...)", ... after the event's CTE
+    result: str  # an expression over the CTEs: the value ``read`` gets
 
-    def params(self):
-        return []
+    def params(self) -> list:
+        """The parameters of ``ctes``, in order."""
 
     def read(self, value):
         """Called with the ``result`` of a statement that inserted the event."""

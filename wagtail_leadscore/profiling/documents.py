@@ -11,7 +11,7 @@ from wagtail.documents import get_document_model
 
 from ..conf import get_setting
 from ..events import record_event
-from .models import ProfileSubmission
+from .gates import contact_sent
 from .visitors import known_contact
 
 DOCUMENT_LINK_SALT = "wagtail_leadscore.document"
@@ -39,8 +39,7 @@ def gated_document(request, token):
     if document is None:
         raise Http404
     contact = known_contact(request)
-    if contact is None or not ProfileSubmission.objects.filter(
-            contact=contact, page_id=claims.get("p"), block_id=claims.get("f")).exists():
+    if not contact_sent(contact, claims.get("f"), page_id=claims.get("p")):
         return HttpResponseForbidden(_("Send the form on the page first."))
     record_event("download", request=request, contact=contact, page_id=claims["p"],
                  name=document.title, properties={"document": document.filename})

@@ -25,9 +25,14 @@ def form_sent(request, form_id):
     if request is None or form_id is None:
         return False
     mark_personalised(request)
-    contact = known_contact(request)
+    return contact_sent(known_contact(request), form_id)
+
+
+def contact_sent(contact, form_id, **where):
+    """Whether ``contact`` (None: nobody) sent the form ``form_id`` (and ``where``, e.g.
+    on a given page): the unlock."""
     return contact is not None and ProfileSubmission.objects.filter(
-        contact=contact, block_id=form_id).exists()
+        contact=contact, block_id=form_id, **where).exists()
 
 
 def is_unlocked(request, page, form_value):

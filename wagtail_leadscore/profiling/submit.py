@@ -114,12 +114,10 @@ def store_submission(request, page, block_id, value, form):
 
 def record_profile(request, page, *, form_id, name, answers, facts, consent_text, token):
     """Identify the sender (the email answered, or the known contact's), store the
-    submission under ``token`` (once: a resent form returns the stored one) and record
-    ``form_submit`` (its answers feed "form answer" scoring rules). None if there is
+    submission under ``token`` (unique: the callers make one per form render or per
+    stored form-builder submission; of two at once, the second returns the first's) and
+    record ``form_submit`` (its answers feed "form answer" scoring rules). None if there is
     nobody to identify (no email)."""
-    existing = ProfileSubmission.objects.filter(token=token).first()
-    if existing is not None:
-        return existing
     contact = known_contact(request)
     email = answers.get("email") or (contact.email if contact is not None else "")
     answers = {key: answer for key, answer in answers.items() if key != "email"}

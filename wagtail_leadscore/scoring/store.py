@@ -12,7 +12,6 @@ from typing import NamedTuple
 from django.db import connections, router
 
 from ..conf import get_setting
-from ..db import InsertCompanion
 from .models import STAGE, Score, ScoreCounter, ScoreEntry
 
 
@@ -175,11 +174,12 @@ LINE_ARRAYS = (("rule_id", "integer"), ("page_id", "integer"), ("source", "varch
                ("at_least", "integer"), ("at_most", "integer"))
 
 
-class ScoringInsert(InsertCompanion):
-    """Scores an event in the statement that inserts it (PostgreSQL): the counter upserts,
-    the ledger lines whose counter condition holds (:class:`~.engine.Line`) and the score
-    upserts are CTEs after the event's. The owner is known only then (the visitor's contact,
-    or the visitor), so each upsert comes twice, once per owner kind and conflict target.
+class ScoringInsert:
+    """An :class:`~..db.InsertCompanion` that scores an event in the statement that inserts
+    it (PostgreSQL): the counter upserts, the ledger lines whose counter condition holds
+    (``engine.is_earned``, in SQL) and the score upserts are CTEs after the event's. The
+    owner is known only then (the visitor's contact, or the visitor), so each upsert comes
+    twice, once per owner kind and conflict target.
     After the insert, ``deltas`` and ``scores`` are ``{dimension: points}`` added and
     ``{dimension: value}`` after."""
 
@@ -194,7 +194,7 @@ class ScoringInsert(InsertCompanion):
     def params(self):
         keys = [key for key, _ in self.counter_keys]
         expiries = [expires for _, expires in self.counter_keys]
-        rows = [(*(getattr(row, name, None) for name, _ in LINE_ARRAYS[:7]), *condition)
+        rows = [(*(getattr(row, name) for name, _ in LINE_ARRAYS[:7]), *condition)
                 for row, *condition in self.lines]
         columns = [[row[index] for row in rows] for index in range(len(LINE_ARRAYS))]
         return [keys, expiries, *columns, STAGE, self.day, self.occurred_at]
