@@ -166,12 +166,12 @@ def _entry_insert(owner, owner_id, entries, connection):
     return sql, params
 
 
-# The columns of the candidate lines a scored event sends with its INSERT (arrays, one
-# element per line), and their PostgreSQL types.
-LINE_ARRAYS = (("rule_id", "integer"), ("page_id", "integer"), ("source", "varchar"),
-               ("label", "varchar"), ("dimension", "varchar"), ("points", "integer"),
-               ("counted", "boolean"), ("aged", "integer"), ("counter", "varchar"),
-               ("at_least", "integer"), ("at_most", "integer"))
+# The columns of the candidate lines a scored event sends with its INSERT (one JSON array of
+# objects: one parameter, quoted on the client at the cost of one string), and their types.
+LINE_COLUMNS = (("rule_id", "integer"), ("page_id", "integer"), ("source", "varchar"),
+                ("label", "varchar"), ("dimension", "varchar"), ("points", "integer"),
+                ("counted", "boolean"), ("aged", "integer"), ("counter", "varchar"),
+                ("at_least", "integer"), ("at_most", "integer"))
 
 
 class ScoringInsert:
@@ -192,12 +192,11 @@ class ScoringInsert:
         self.deltas = self.scores = None
 
     def params(self):
-        keys = [key for key, _ in self.counter_keys]
-        expiries = [expires for _, expires in self.counter_keys]
-        rows = [(*(getattr(row, name) for name, _ in LINE_ARRAYS[:7]), *condition)
-                for row, *condition in self.lines]
-        columns = [[row[index] for row in rows] for index in range(len(LINE_ARRAYS))]
-        return [keys, expiries, *columns, STAGE, self.day, self.occurred_at]
+        keys = [{"key": key, "expires_day": expires} for key, expires in self.counter_keys]
+        names = [name for name, _ in LINE_COLUMNS]
+        lines = [dict(zip(names, (*row[1:8], *condition), strict=True))
+                 for row, *condition in self.lines]
+        return [json.dumps(keys), json.dumps(lines), STAGE, self.day, self.occurred_at]
 
     def read(self, value):
         outcome = json.loads(value)
@@ -225,16 +224,15 @@ def _scoring_sql(alias):
             for column in ("contact_id", "visitor_id")
         ]
 
-    line_columns = ", ".join(name for name, _ in LINE_ARRAYS)
-    line_arrays = ", ".join(f"CAST(%s AS {db_type}[])" for _, db_type in LINE_ARRAYS)
+    line_columns = ", ".join(f"{name} {db_type}" for name, db_type in LINE_COLUMNS)
     ctes = (
-        "leadscore_keys AS (SELECT * FROM unnest(CAST(%s AS varchar[]), "
-        "CAST(%s AS integer[])) AS k(key, expires_day))",
+        "leadscore_keys AS (SELECT * FROM json_to_recordset(CAST(%s AS json)) "
+        "AS k(key varchar, expires_day integer))",
         *per_owner_kind("leadscore_counts", counters, "key", "count", "leadscore_keys s", "1"),
         "leadscore_counts AS (SELECT * FROM leadscore_counts_contact_id "
         "UNION ALL SELECT * FROM leadscore_counts_visitor_id)",
         f"leadscore_earned AS (SELECT l.* FROM leadscore_event e, "
-        f"unnest({line_arrays}) AS l({line_columns}) "
+        f"json_to_recordset(CAST(%s AS json)) AS l({line_columns}) "
         "LEFT JOIN leadscore_counts c ON c.key = l.counter "
         "WHERE (l.counter IS NULL OR c.count BETWEEN l.at_least AND l.at_most) "
         "AND (l.dimension <> %s OR e.contact_id IS NOT NULL))",
