@@ -17,9 +17,13 @@ class WagtailLeadscoreConfig(AppConfig):
         from .scoring.fit import queue_fit_recompute
         from .scoring.models import FitRule
         from .scoring.sources import connect_signals
+        from .segments import membership
 
         post_migrate.connect(ensure_schedules, sender=self)
         event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
+        # After scoring: score conditions read the scores this event changed.
+        event_recorded.connect(membership.update_on_event, dispatch_uid="leadscore_segments")
+        membership.connect_signals()
         join_visitor_event_inserts(scoring_insert)
         connect_signals()
         for signal in (post_save, post_delete):

@@ -75,6 +75,10 @@ DEFAULTS = {
     "FORM_RATE_LIMIT": 10,
     # How long a link to a gated document (GatedDocumentBlock) works.
     "DOCUMENT_LINK_MAX_AGE": timedelta(hours=1),
+    # More segment condition types: {"name": "dotted.path.to.ConditionBlockSubclass"}.
+    # Read when the models load (a StreamField's blocks are fixed then): run makemigrations
+    # after changing it.
+    "SEGMENT_CONDITION_TYPES": {},
 }
 
 

@@ -41,6 +41,8 @@ BUILTIN_EVENT_TYPES = (
     EventType("offline", _("Offline event"), _("Something that happened offline, e.g. a fair.")),
     EventType("stage_change", _("Stage changed"), _("The contact moved to another stage.")),
     EventType("lead_qualified", _("Became a lead"), _("The contact met the lead definition.")),
+    EventType("segment_entered", _("Entered a segment"), _("Named by the segment's slug.")),
+    EventType("segment_left", _("Left a segment"), _("Named by the segment's slug.")),
 )
 
 

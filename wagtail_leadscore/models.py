@@ -8,6 +8,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
 
 from .lifecycle.stages import CONTACT_STAGES, Stage
 
@@ -44,6 +46,8 @@ class Contact(models.Model):
     stage_changed_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
     fit_score = models.IntegerField(_("fit score"), default=0)
     fit_grade = models.CharField(_("fit grade"), max_length=1, default="D")
+    tags = TaggableManager(verbose_name=_("tags"), through="wagtail_leadscore.ContactTag",
+                           blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -63,6 +67,13 @@ class Contact(models.Model):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+class ContactTag(TaggedItemBase):
+    """A tag on a contact (marketing labels; segments can test them)."""
+
+    content_object = models.ForeignKey(Contact, on_delete=models.CASCADE,
+                                       related_name="tagged_items")
 
 
 def normalize_email(email):
@@ -194,3 +205,4 @@ from .scoring.models import (  # noqa: E402, F401
     ScoringRule,
     Topic,
 )
+from .segments.models import Segment, SegmentMembership  # noqa: E402, F401

@@ -11,6 +11,10 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.age_scores",
         "schedule_type": "D",
     },
+    "wagtail_leadscore: refresh time-based segments": {
+        "func": "wagtail_leadscore.tasks.refresh_time_based_segments",
+        "schedule_type": "H",
+    },
 }
 
 

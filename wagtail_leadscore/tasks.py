@@ -2,6 +2,7 @@
 
 from .lifecycle.transitions import qualify_candidates
 from .scoring import aging, fit
+from .segments import membership
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
 
 
@@ -20,3 +21,16 @@ def age_scores():
 def recompute_fit():
     """After fit rules changed: every contact's fit and grade, then new leads."""
     return {"changed": fit.recompute_all_fit(), "new_leads": qualify_candidates()}
+
+
+def rebuild_segment(segment_id):
+    """After a segment was saved: its members, set-based."""
+    from .segments.models import Segment
+
+    segment = Segment.objects.filter(pk=segment_id).first()
+    return membership.rebuild_segment(segment) if segment is not None else None
+
+
+def refresh_time_based_segments():
+    """Hourly: segments with "within N days" or activity conditions change with time."""
+    return membership.rebuild_time_based()

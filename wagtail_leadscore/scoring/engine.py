@@ -169,15 +169,17 @@ def _cached_page(event):
 
 def score_recorded_event(sender, event, **kwargs):
     """``event_recorded`` receiver. A failure is logged, never raised: the event is stored,
-    and ``leadscore_rebuild_scores`` can score it later."""
+    and ``leadscore_rebuild_scores`` can score it later. The receivers after it (segments)
+    find the scores it changed as ``event.leadscore_scores`` ({dimension: value})."""
     scored = getattr(event, "insert_companion", None)
     try:
         with savepoint_if_in_transaction():
             if isinstance(scored, ScoringInsert):
+                event.leadscore_scores = scored.scores
                 if event.contact_id is not None:
                     qualify_on_crossing(event.contact_id, scored.scores, scored.deltas)
             else:
-                score_event(event, _cached_page(event))
+                event.leadscore_scores = score_event(event, _cached_page(event))
     except Exception:
         logger.exception("Scoring event %s failed; rebuild the scores to repair.", event.pk)
 

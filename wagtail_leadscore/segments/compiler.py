@@ -1,0 +1,64 @@
+"""A segment's conditions, as stored StreamField data, compiled to one ``Q`` (django-drip's
+way: rules are data, applied as querysets), and what the incremental update needs to know
+of them: which events can change them, whether time alone can, which segments they use."""
+
+from django.db.models import Q
+
+MEMBER_KINDS = ("contact", "visitor")
+
+
+def combine(match, parts):
+    if match == "any":
+        return Q(*parts, _connector=Q.OR) if parts else Q(pk__in=[])
+    combined = Q(*parts)
+    return ~combined if match == "none" and parts else combined
+
+
+def conditions_q(match, conditions, scope):
+    parts = []
+    for child in conditions:
+        if child.block_type == "group":
+            parts.append(conditions_q(child.value["match"], child.value["conditions"], scope))
+        else:
+            parts.append(child.block.compile(child.value, scope))
+    return combine(match, parts)
+
+
+def segment_q(segment, scope):
+    """The people of ``scope`` who are members of ``segment`` by its conditions."""
+    if scope.kind == "visitor" and not segment.include_visitors:
+        return Q(pk__in=[])
+    return conditions_q(segment.match, segment.conditions, scope)
+
+
+def leaf_conditions(conditions):
+    """(block, value) of every condition, groups opened."""
+    for child in conditions:
+        if child.block_type == "group":
+            yield from leaf_conditions(child.value["conditions"])
+        else:
+            yield child.block, child.value
+
+
+def changed_by(segment, event):
+    """Whether recording ``event`` can change ``segment``'s membership for its person."""
+    return any(block.changed_by(value, event)
+               for block, value in leaf_conditions(segment.conditions))
+
+
+def is_time_based(segment):
+    return any(block.time_based(value) for block, value in leaf_conditions(segment.conditions))
+
+
+def referenced_segments(segment, deep=False):
+    """The segments ``segment``'s "member of" conditions use (and theirs, with ``deep``)."""
+    found, todo = [], [segment]
+    while todo:
+        current = todo.pop()
+        for block, value in leaf_conditions(current.conditions):
+            for other in block.referenced_segments(value):
+                if other not in found:
+                    found.append(other)
+                    if deep and other != segment:
+                        todo.append(other)
+    return found

@@ -1,0 +1,406 @@
+"""Segment condition types: each is a StreamField block that validates itself, compiles to
+a ``Q`` over the people of a :class:`Scope` (set-based SQL, never a per-person loop) and
+says which events can change it (so an event re-tests only the segments it can change).
+
+A site adds types with the SEGMENT_CONDITION_TYPES setting: subclasses of
+:class:`ConditionBlock`.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models.functions import Concat
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+from ..conf import get_setting
+from ..events import event_types
+from ..lifecycle.stages import Stage
+from ..models import Contact, Event, Visitor
+from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
+from ..scoring.triggers import TRIGGERS
+
+NOTHING = Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whom a condition is evaluated for: contacts, or anonymous visitors (no contact);
+    every one of them, or only ``owner_id`` (the incremental update after an event)."""
+
+    kind: str  # "contact" or "visitor"
+    now: datetime
+    owner_id: object = None
+
+    @property
+    def model(self):
+        return Contact if self.kind == "contact" else Visitor
+
+    @property
+    def column(self):
+        """The column naming this kind of person in events, scores and memberships."""
+        return f"{self.kind}_id"
+
+    def people(self):
+        people = self.model.objects.all()
+        if self.kind == "visitor":
+            people = people.filter(contact__isnull=True)
+        return people if self.owner_id is None else people.filter(pk=self.owner_id)
+
+    def rows_of(self, queryset):
+        """``queryset`` (events, scores, ...) narrowed to this scope's people."""
+        if self.owner_id is not None:
+            return queryset.filter(**{self.column: self.owner_id})
+        return queryset.filter(**{f"{self.column}__isnull": False})
+
+
+def events_q(scope, events, at_least=1, within_days=None):
+    """People with at least ``at_least`` of ``events`` (an Event queryset) in the last
+    ``within_days`` days: one grouped subquery."""
+    if within_days:
+        events = events.filter(occurred_at__gte=scope.now - timedelta(days=within_days))
+    events = scope.rows_of(events).values(scope.column)
+    if at_least > 1:
+        events = events.annotate(times=Count("pk")).filter(times__gte=at_least).values(
+            scope.column)
+    return Q(pk__in=events)
+
+
+def event_url():
+    """An event's URL as URL triggers see it: the path, plus "?query" when there is one."""
+    return Case(When(query="", then=F("path")),
+                default=Concat(F("path"), Value("?"), F("query")), output_field=CharField())
+
+
+def clean_struct(block, value, errors):
+    if errors:
+        raise StructBlockValidationError(block_errors={
+            name: ValidationError(message) for name, message in errors.items()})
+    return value
+
+
+class ConditionBlock(blocks.StructBlock):
+    """A condition type. Subclasses give ``compile`` and ``changed_by``; ``time_based``
+    conditions change with time alone, so the scheduled refresh re-tests them."""
+
+    def compile(self, value, scope):
+        """A ``Q`` over ``scope.model``: the people for whom the condition holds."""
+        raise NotImplementedError
+
+    def changed_by(self, value, event):
+        """Whether recording ``event`` can change whether the condition holds for its
+        person (scores already updated: ``event.leadscore_scores``)."""
+        return False
+
+    def time_based(self, value):
+        return False
+
+    def referenced_segments(self, value):
+        return []
+
+
+URL_MATCHES = (
+    ("url_exact", _("is exactly")),
+    ("url_words", _("contains all the words")),
+    ("url_contains", _("contains the string")),
+    ("url_regex", _("matches the regular expression")),
+    ("page_subtree", _("is the page or one of its subpages")),
+)
+
+
+def as_rule(value):
+    """The ``value`` of a URL condition as the scoring trigger of the same kind reads a
+    rule: one definition of what each URL match means."""
+    page = value.get("page")
+    return SimpleNamespace(value=value.get("url") or "", page=page,
+                           page_id=page.pk if page else None)
+
+
+class VisitedUrlBlock(ConditionBlock):
+    match = blocks.ChoiceBlock(choices=URL_MATCHES, default="url_contains", label=_("URL"))
+    url = blocks.CharBlock(required=False, label=_("URL, words, string or expression"))
+    page = blocks.PageChooserBlock(required=False, label=_("page (for subpages)"))
+    at_least = blocks.IntegerBlock(default=1, min_value=1, label=_("at least (times)"))
+    within_days = blocks.IntegerBlock(required=False, min_value=1,
+                                      label=_("within the last (days)"),
+                                      help_text=_("Empty: ever."))
+
+    class Meta:
+        icon = "link"
+        label = _("Visited a URL")
+
+    def clean(self, value):
+        value = super().clean(value)
+        errors = TRIGGERS[value["match"]].validate(as_rule(value))
+        return clean_struct(self, value, {("url" if name == "value" else name): message
+                                          for name, message in errors.items()})
+
+    def compile(self, value, scope):
+        match, url = value["match"], (value.get("url") or "").strip()
+        views = Event.objects.filter(type="page_view")
+        if match == "page_subtree":
+            views = views.filter(page__path__startswith=value["page"].path)
+        else:
+            views = views.annotate(leadscore_url=event_url()).filter(url_q(match, url))
+        return events_q(scope, views, value["at_least"], value.get("within_days"))
+
+    def changed_by(self, value, event):
+        if event.type != "page_view":
+            return False
+        matches = TRIGGERS[value["match"]].compile(as_rule(value))
+        return matches(event, page_path_of)
+
+    def time_based(self, value):
+        return bool(value.get("within_days"))
+
+
+def page_path_of(page_id):
+    from wagtail.models import Page
+
+    return Page.objects.filter(pk=page_id).values_list("path", flat=True).first()
+
+
+def url_q(match, url):
+    """The URL triggers' Python matching (``scoring.triggers``) as a filter on events
+    annotated with ``leadscore_url``; case-insensitive like them."""
+    if match == "url_words":
+        return Q(*[Q(leadscore_url__icontains=word)
+                   for word in re.split(r"[\s,]+", url.lower()) if word])
+    if match == "url_contains":
+        return Q(leadscore_url__icontains=url)
+    if match == "url_regex":
+        return Q(leadscore_url__iregex=url)
+    if "://" in url:  # as ``triggers.exact_url``: a full URL means its path and query
+        parts = urlsplit(url)
+        url = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    if "?" in url:
+        return Q(leadscore_url__iexact=url)
+    path = url.rstrip("/")
+    return Q(path__iexact=path) | Q(path__iexact=path + "/") if path else Q(path="/")
+
+
+COMPARISONS = (
+    ("gte", _("at least")),
+    ("lte", _("at most")),
+    ("gt", _("more than")),
+    ("lt", _("less than")),
+    ("exact", _("exactly")),
+)
+COMPARE = {
+    "gte": lambda a, b: a >= b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
+    "lt": lambda a, b: a < b, "exact": lambda a, b: a == b,
+}
+
+
+def score_choices():
+    """The global score, then one per topic (read when the form is built)."""
+    return [("", _("Global score")),
+            *((str(pk), name) for pk, name in Topic.objects.values_list("pk", "name"))]
+
+
+class ScoreBlock(ConditionBlock):
+    topic = blocks.ChoiceBlock(required=False, choices=score_choices, label=_("score"))
+    comparison = blocks.ChoiceBlock(choices=COMPARISONS, default="gte", label=_("is"))
+    points = blocks.IntegerBlock(label=_("points"))
+
+    class Meta:
+        icon = "order"
+        label = _("Score compared to a number")
+
+    def dimension(self, value):
+        return topic_dimension(int(value["topic"])) if value.get("topic") else GLOBAL
+
+    def compile(self, value, scope):
+        comparison, points = value["comparison"], value["points"]
+        scores = Score.objects.filter(dimension=self.dimension(value))
+        holds = Q(**{f"value__{comparison}": points})
+        # No score row means 0 points: "less than 10" holds for people who never scored.
+        if COMPARE[comparison](0, points):
+            return ~Q(pk__in=scope.rows_of(scores.exclude(holds)).values(scope.column))
+        return Q(pk__in=scope.rows_of(scores.filter(holds)).values(scope.column))
+
+    def changed_by(self, value, event):
+        return self.dimension(value) in getattr(event, "leadscore_scores", {})
+
+
+class StageBlock(ConditionBlock):
+    stages = blocks.MultipleChoiceBlock(choices=Stage.choices, label=_("stage is one of"))
+
+    class Meta:
+        icon = "list-ol"
+        label = _("Stage in a set")
+
+    def compile(self, value, scope):
+        if scope.kind == "contact":
+            return Q(stage__in=value["stages"])
+        # An anonymous visitor's stage: "engaged" from ENGAGED_SCORE global points on.
+        wanted = set(value["stages"])
+        engaged = Q(pk__in=scope.rows_of(Score.objects.filter(
+            dimension=GLOBAL, value__gte=get_setting("ENGAGED_SCORE"))).values(scope.column))
+        if {Stage.ANONYMOUS, Stage.ENGAGED} <= wanted:
+            return Q()
+        if Stage.ENGAGED in wanted:
+            return engaged
+        if Stage.ANONYMOUS in wanted:
+            return ~engaged
+        return NOTHING
+
+    def changed_by(self, value, event):
+        return event.type == "stage_change" or bool(getattr(event, "leadscore_scores", None))
+
+
+FACT_OPERATORS = (
+    ("iexact", _("equals")),
+    ("icontains", _("contains")),
+    ("in", _("is one of (comma separated)")),
+)
+CUSTOM_FACT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class FactBlock(ConditionBlock):
+    fact = blocks.CharBlock(label=_("fact"), help_text=_(
+        "A profile field (company, company_size, job_title, industry, country, ...) or the "
+        "key of a custom fact."))
+    operator = blocks.ChoiceBlock(choices=FACT_OPERATORS, default="iexact", label=_("operator"))
+    value = blocks.CharBlock(label=_("value"))
+
+    class Meta:
+        icon = "user"
+        label = _("Contact or company fact")
+
+    def clean(self, value):
+        value = super().clean(value)
+        fact = value["fact"].strip()
+        errors = {}
+        if fact not in ("email", *Contact.PROFILE_FIELDS) and not CUSTOM_FACT.match(fact):
+            errors["fact"] = _("Use a profile field or a custom fact key of letters, digits "
+                               "and underscores.")
+        return clean_struct(self, value, errors)
+
+    def compile(self, value, scope):
+        if scope.kind != "contact":
+            return NOTHING
+        fact = value["fact"].strip()
+        field = fact if fact in ("email", *Contact.PROFILE_FIELDS) else f"facts__{fact}"
+        if value["operator"] == "in":
+            choices = [choice.strip() for choice in value["value"].split(",") if choice.strip()]
+            return Q(*[Q(**{f"{field}__iexact": choice}) for choice in choices], _connector=Q.OR)
+        return Q(**{f"{field}__{value['operator']}": value["value"].strip()})
+
+    def changed_by(self, value, event):
+        return event.type in ("identify", "form_submit", "offline")
+
+
+class TagBlock(ConditionBlock):
+    tag = blocks.CharBlock(label=_("tag"))
+
+    class Meta:
+        icon = "tag"
+        label = _("Has a tag")
+
+    def compile(self, value, scope):
+        if scope.kind != "contact":
+            return NOTHING
+        tagged = Contact.tags.through.objects.filter(tag__name__iexact=value["tag"].strip())
+        return Q(pk__in=tagged.values("content_object_id"))
+
+
+# What the system concluded, not what the person did: no sign of activity.
+DERIVED_EVENT_TYPES = ("segment_entered", "segment_left", "stage_change", "lead_qualified")
+ACTIVITY = (("active", _("active within the last")), ("inactive", _("inactive for")))
+
+
+class ActivityBlock(ConditionBlock):
+    activity = blocks.ChoiceBlock(choices=ACTIVITY, default="active", label=_("activity"))
+    days = blocks.IntegerBlock(min_value=1, label=_("days"))
+
+    class Meta:
+        icon = "time"
+        label = _("Active or inactive")
+
+    def compile(self, value, scope):
+        done = Event.objects.exclude(type__in=DERIVED_EVENT_TYPES)
+        active = events_q(scope, done, within_days=value["days"])
+        return active if value["activity"] == "active" else ~active
+
+    def changed_by(self, value, event):
+        return event.type not in DERIVED_EVENT_TYPES
+
+    def time_based(self, value):
+        return True
+
+
+def event_type_choices():
+    return [(event_type.name, event_type.label) for event_type in event_types]
+
+
+class EventBlock(ConditionBlock):
+    event_type = blocks.ChoiceBlock(choices=event_type_choices, label=_("event"))
+    name = blocks.CharBlock(required=False, label=_("named"),
+                            help_text=_("Empty: any event of the type."))
+    at_least = blocks.IntegerBlock(default=1, min_value=1, label=_("at least (times)"))
+    within_days = blocks.IntegerBlock(required=False, min_value=1,
+                                      label=_("within the last (days)"),
+                                      help_text=_("Empty: ever."))
+
+    class Meta:
+        icon = "date"
+        label = _("An event happened")
+
+    def events(self, value):
+        events = Event.objects.filter(type=value["event_type"])
+        name = (value.get("name") or "").strip()
+        return events.filter(name__iexact=name) if name else events
+
+    def compile(self, value, scope):
+        return events_q(scope, self.events(value), value["at_least"], value.get("within_days"))
+
+    def changed_by(self, value, event):
+        name = (value.get("name") or "").strip().lower()
+        return event.type == value["event_type"] and (not name or event.name.lower() == name)
+
+    def time_based(self, value):
+        return bool(value.get("within_days"))
+
+
+EMAIL_ACTIONS = (("email_open", _("opened")), ("email_click", _("clicked a link in")))
+
+
+class EmailBlock(EventBlock):
+    """An email opened or clicked: the ``email_open`` / ``email_click`` events named after
+    the email."""
+
+    event_type = blocks.ChoiceBlock(choices=EMAIL_ACTIONS, default="email_click",
+                                    label=_("the contact"))
+    name = blocks.CharBlock(label=_("the email named"))
+
+    class Meta:
+        icon = "mail"
+        label = _("Opened or clicked an email")
+
+
+class MemberOfBlock(ConditionBlock):
+    segment = SnippetChooserBlock("wagtail_leadscore.Segment", label=_("segment"))
+
+    class Meta:
+        icon = "group"
+        label = _("Member of another segment")
+
+    def compile(self, value, scope):
+        from .models import SegmentMembership
+
+        segment = value["segment"]
+        if segment is None:
+            return NOTHING
+        members = scope.rows_of(SegmentMembership.objects.filter(segment=segment))
+        return Q(pk__in=members.values(scope.column))
+
+    def referenced_segments(self, value):
+        return [value["segment"]] if value.get("segment") else []
