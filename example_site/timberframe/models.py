@@ -20,6 +20,7 @@ from wagtail_leadscore.blocks import (
     GatedContentBlock,
     GatedDocumentBlock,
     ProgressiveFormBlock,
+    SegmentContentBlock,
 )
 from wagtail_leadscore.profiling.pages import (
     GatedPageMixin,
@@ -43,6 +44,8 @@ class BodyBlock(blocks.StreamBlock):
     progressive_form = ProgressiveFormBlock()
     gated = GatedContentBlock([("paragraph", blocks.RichTextBlock()), ("image", ImageBlock()),
                                ("document", GatedDocumentBlock())])
+    for_segment = SegmentContentBlock([("paragraph", blocks.RichTextBlock()),
+                                       ("image", ImageBlock())])
 
 
 class PriceTierBlock(blocks.StructBlock):

@@ -1,5 +1,5 @@
-"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring snippets
-and API keys."""
+"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring and
+segment snippets, and API keys."""
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +10,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 from ..models import ApiKey, Contact
 from .contact_scores import scoring_context
 from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
+from .segments import SegmentViewSet
 
 TIMELINE_LENGTH = 100
 
@@ -42,7 +43,7 @@ class ContactViewSet(ModelViewSet):
     search_fields = ["email", "first_name", "last_name", "company"]
     search_backend_name = None  # plain database search: no index to keep up to date
     # The stage is derived (lifecycle rules, sales feedback): shown, not hand-edited here.
-    form_fields = ["email", *Contact.PROFILE_FIELDS]
+    form_fields = ["email", *Contact.PROFILE_FIELDS, "tags"]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
     inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "facts"]  # stage: with the scores
@@ -84,6 +85,7 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
         ContactViewSet("leadscore_contacts"),
         ScoringRuleViewSet,
         FitRuleViewSet,
+        SegmentViewSet,
         TopicViewSet,
         ApiKeyViewSet("leadscore_api_keys"),
     )

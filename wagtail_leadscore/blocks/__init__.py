@@ -1,8 +1,10 @@
-"""StreamField blocks: ``ProgressiveFormBlock``, ``GatedContentBlock`` and
-``GatedDocumentBlock`` (a document inside a gate)."""
+"""StreamField blocks: ``ProgressiveFormBlock``, ``GatedContentBlock``,
+``GatedDocumentBlock`` (a document inside a gate) and ``SegmentContentBlock``."""
 
 from .gated_content import GatedContentBlock
 from .gated_document import GatedDocumentBlock
 from .progressive_form import ProgressiveFormBlock
+from .segment_content import SegmentContentBlock
 
-__all__ = ["GatedContentBlock", "GatedDocumentBlock", "ProgressiveFormBlock"]
+__all__ = ["GatedContentBlock", "GatedDocumentBlock", "ProgressiveFormBlock",
+           "SegmentContentBlock"]

@@ -21,7 +21,6 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from ..conf import get_setting
-from ..events import event_types
 from ..lifecycle.stages import Stage
 from ..models import Contact, Event, Visitor
 from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
@@ -338,6 +337,8 @@ class ActivityBlock(ConditionBlock):
 
 
 def event_type_choices():
+    from ..events import event_types  # events imports the models, which import this
+
     return [(event_type.name, event_type.label) for event_type in event_types]
 
 

@@ -157,7 +157,7 @@ def rebuild_segment(segment, now=None):
     for kind in MEMBER_KINDS:
         scope = Scope(kind, now)
         column = scope.column
-        members = set(scope.people().filter(segment_q(segment, scope)).values_list(
+        members = set(members_by_conditions(segment, scope).values_list(
             "pk", flat=True)) if segment.is_active else set()
         stored = set(SegmentMembership.objects.filter(
             segment=segment, **{f"{column}__isnull": False}).values_list(column, flat=True))
@@ -181,6 +181,16 @@ def rebuild_segment(segment, now=None):
         outcome[kind] = (len(entered), len(left))
     Segment.objects.filter(pk=segment.pk).update(rebuilt_at=now)
     return outcome
+
+
+def members_by_conditions(segment, scope):
+    return scope.people().filter(segment_q(segment, scope))
+
+
+def count_members(segment, now):
+    """{"contacts": n, "visitors": n}: who ``segment`` (saved or not) has by its conditions."""
+    return {f"{kind}s": members_by_conditions(segment, Scope(kind, now)).count()
+            for kind in MEMBER_KINDS}
 
 
 def rebuild_time_based(now=None):

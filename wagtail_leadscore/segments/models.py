@@ -1,7 +1,7 @@
 """Segments (snippets: conditions stored as StreamField data) and their stored members."""
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
@@ -104,6 +104,20 @@ class Segment(models.Model):
                 "A segment cannot depend on itself, directly or through another segment.")})
         if not self.conditions:
             raise ValidationError({"conditions": _("Add at least one condition.")})
+        self.probe()
+
+    def probe(self):
+        """Validate the conditions by applying them (what only the database can judge, e.g.
+        its regular expression syntax): a form error instead of a failing rebuild."""
+        from .membership import count_members
+
+        try:
+            with transaction.atomic():
+                count_members(self, timezone.now())
+        except DatabaseError as error:
+            raise ValidationError({"conditions": _(
+                "The database cannot apply these conditions: %(error)s") % {
+                "error": error}}) from error
 
 
 class SegmentMembership(models.Model):

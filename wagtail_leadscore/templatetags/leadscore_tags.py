@@ -1,6 +1,6 @@
 """``{% leadscore_tracker %}``, the JS beacon for pages served from a cache or CDN;
-``{% leadscore_contact %}`` and ``{% leadscore_unlocked %}`` for templates that adapt to
-who is looking."""
+``{% leadscore_contact %}``, ``{% leadscore_unlocked %}`` and ``{% leadscore_in_segment %}``
+for templates that adapt to who is looking."""
 
 from django import template
 from django.templatetags.static import static
@@ -11,6 +11,7 @@ from wagtail.models import Page
 from ..conf import get_setting
 from ..profiling.gates import is_unlocked
 from ..profiling.visitors import known_contact, mark_personalised
+from ..segments.membership import member_segments
 from ..tracking.pageviews import make_view_token
 
 register = template.Library()
@@ -60,3 +61,15 @@ def leadscore_unlocked(context, form_value):
     """``{% leadscore_unlocked gate.form as unlocked %}``: whether this browser's contact
     sent that progressive form (of a ``GatedContentBlock``, or any on the page)."""
     return is_unlocked(context.get("request"), context.get("page"), form_value)
+
+
+@register.simple_tag(takes_context=True)
+def leadscore_in_segment(context, slug):
+    """``{% leadscore_in_segment "passive-house-fans" as fan %}``: whether this browser's
+    contact (or anonymous visitor) is in the segment with that slug. Stored membership:
+    one query per request. The response is then marked private."""
+    request = context.get("request")
+    if request is None:
+        return False
+    mark_personalised(request)
+    return slug in member_segments(request)
