@@ -61,8 +61,8 @@ DEFAULTS = {
     "FIT_GRADES": (("A", 60), ("B", 40), ("C", 20)),
     # An anonymous visitor with at least this global score is "engaged" (not "anonymous").
     "ENGAGED_SCORE": 20,
-    # Seconds each process keeps scoring rules and the lead definition before reloading
-    # (the process that saves them reloads at once).
+    # Seconds each process keeps scoring rules, the lead definition and the active segments
+    # before reloading (the process that saves them reloads at once).
     "SCORING_CACHE_SECONDS": 30,
     # leadscore_rebuild_scores writes the lines of about this many events per batch, one
     # transaction each (whole owners; at most 5000 owners).

@@ -161,9 +161,10 @@ class VisitedUrlBlock(ConditionBlock):
 
 
 def page_path_of(page_id):
-    from wagtail.models import Page
+    """A page's tree path, cached per process by scoring (a view costs no query here)."""
+    from ..scoring.sources import sources
 
-    return Page.objects.filter(pk=page_id).values_list("path", flat=True).first()
+    return sources.page_path(page_id)
 
 
 def url_q(match, url):
