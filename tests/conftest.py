@@ -57,10 +57,13 @@ def settings_leadscore(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_scoring_caches():
-    """Scoring rules and page tagging are cached per process; a test's rolled-back rows
-    must not outlive it in the cache."""
+    """Scoring rules, page tagging and the active segments are cached per process; a
+    test's rolled-back rows must not outlive it in the cache."""
     from wagtail_leadscore.scoring.sources import sources
+    from wagtail_leadscore.segments.membership import active_segments
 
     sources.clear()
+    active_segments.clear()
     yield
     sources.clear()
+    active_segments.clear()

@@ -20,13 +20,6 @@ from .test_scoring import START, download_ebook, view
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_segment_cache():
-    active_segments.clear()
-    yield
-    active_segments.clear()
-
-
 @pytest.fixture
 def frozen(time_machine):
     time_machine.move_to(START, tick=False)
