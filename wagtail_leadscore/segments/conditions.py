@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, Count, F, Q, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -75,7 +75,8 @@ def events_q(scope, events, at_least=1, within_days=None):
 def event_url():
     """An event's URL as URL triggers see it: the path, plus "?query" when there is one."""
     return Case(When(query="", then=F("path")),
-                default=Concat(F("path"), Value("?"), F("query")), output_field=CharField())
+                default=Concat(F("path"), Value("?"), F("query"), output_field=TextField()),
+                output_field=TextField())
 
 
 def clean_struct(block, value, errors):
