@@ -88,7 +88,7 @@ class SegmentViewSet(SnippetViewSet):
             path("members/<int:pk>/csv/", self.members_csv_view, name="members_csv"),
         ]
 
-    def check(self, request, *actions):
+    def require_permission(self, request, *actions):
         if not self.permission_policy.user_has_any_permission(request.user, actions):
             raise PermissionDenied
 
@@ -97,7 +97,7 @@ class SegmentViewSet(SnippetViewSet):
         @require_POST
         def view(request, pk=None):
             """The members the conditions being edited would have (nothing is saved)."""
-            self.check(request, "add", "change")
+            self.require_permission(request, "add", "change")
             instance = get_object_or_404(Segment, pk=pk) if pk else Segment()
             form_class = self.get_form_class(for_update=pk is not None)
             form = form_class(request.POST, instance=instance, for_user=request.user)
@@ -111,7 +111,7 @@ class SegmentViewSet(SnippetViewSet):
     @property
     def members_view(self):
         def view(request, pk):
-            self.check(request, "view", "change")
+            self.require_permission(request, "view", "change")
             segment = get_object_or_404(Segment, pk=pk)
             contacts = member_contacts(segment)
             page = Paginator(contacts, MEMBERS_PER_PAGE).get_page(request.GET.get("p"))
@@ -130,7 +130,7 @@ class SegmentViewSet(SnippetViewSet):
     @property
     def members_csv_view(self):
         def view(request, pk):
-            self.check(request, "view", "change")
+            self.require_permission(request, "view", "change")
             segment = get_object_or_404(Segment, pk=pk)
             writer = csv.writer(Echo())
             rows = member_contacts(segment).values_list(*CSV_COLUMNS, "entered_at").iterator()

@@ -24,7 +24,16 @@ def topic_dimension(topic_id):
     return f"topic:{topic_id}"
 
 
-class Topic(models.Model):
+class SlugFromNameMixin:
+    """A ``slug`` filled from the ``name`` when left empty."""
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:100]
+        super().save(*args, **kwargs)
+
+
+class Topic(SlugFromNameMixin, models.Model):
     """An interest (passive houses, smart home): pages and rules feed a score per topic."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -38,11 +47,6 @@ class Topic(models.Model):
 
     def __str__(self):
         return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.name)[:100]
-        super().save(*args, **kwargs)
 
 
 class Cap(models.TextChoices):

@@ -47,11 +47,17 @@ def normalize_path(path):
     return path.rstrip("/") or "/"
 
 
-def exact_url(rule):
-    target = rule.value.strip()
+def exact_target(value):
+    """What an "URL is exactly" value names: a path, or path?query (of a full URL too)."""
+    target = value.strip()
     if "://" in target:
         parts = urlsplit(target)
         target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return target
+
+
+def exact_url(rule):
+    target = exact_target(rule.value)
     if "?" in target:
         return lambda event, page_path: event_url(event).lower() == target.lower()
     target = normalize_path(target).lower()

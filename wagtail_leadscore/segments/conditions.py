@@ -9,8 +9,8 @@ A site adds types with the SEGMENT_CONDITION_TYPES setting: subclasses of
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, Q, TextField, Value, When
@@ -24,7 +24,7 @@ from ..conf import get_setting
 from ..lifecycle.stages import Stage
 from ..models import Contact, Event, Visitor
 from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
-from ..scoring.triggers import TRIGGERS
+from ..scoring.triggers import TRIGGERS, exact_target
 
 NOTHING = Q(pk__in=[])
 
@@ -106,6 +106,23 @@ class ConditionBlock(blocks.StructBlock):
         return []
 
 
+def at_least_block():
+    return blocks.IntegerBlock(default=1, min_value=1, label=_("at least (times)"))
+
+
+def within_days_block():
+    return blocks.IntegerBlock(required=False, min_value=1, label=_("within the last (days)"),
+                               help_text=_("Empty: ever."))
+
+
+class CountedEventsBlock(ConditionBlock):
+    """A condition on events counted ``at_least`` times ``within_days`` (its fields):
+    time-based when a window is set."""
+
+    def time_based(self, value):
+        return bool(value.get("within_days"))
+
+
 URL_MATCHES = (
     ("url_exact", _("is exactly")),
     ("url_words", _("contains all the words")),
@@ -123,14 +140,12 @@ def as_rule(value):
                            page_id=page.pk if page else None)
 
 
-class VisitedUrlBlock(ConditionBlock):
+class VisitedUrlBlock(CountedEventsBlock):
     match = blocks.ChoiceBlock(choices=URL_MATCHES, default="url_contains", label=_("URL"))
     url = blocks.CharBlock(required=False, label=_("URL, words, string or expression"))
     page = blocks.PageChooserBlock(required=False, label=_("page (for subpages)"))
-    at_least = blocks.IntegerBlock(default=1, min_value=1, label=_("at least (times)"))
-    within_days = blocks.IntegerBlock(required=False, min_value=1,
-                                      label=_("within the last (days)"),
-                                      help_text=_("Empty: ever."))
+    at_least = at_least_block()
+    within_days = within_days_block()
 
     class Meta:
         icon = "link"
@@ -154,11 +169,18 @@ class VisitedUrlBlock(ConditionBlock):
     def changed_by(self, value, event):
         if event.type != "page_view":
             return False
-        matches = TRIGGERS[value["match"]].compile(as_rule(value))
+        page = value.get("page")
+        matches = url_matcher(value["match"], value.get("url") or "", page.path if page else "")
         return matches(event, page_path_of)
 
-    def time_based(self, value):
-        return bool(value.get("within_days"))
+
+
+@lru_cache(maxsize=1024)
+def url_matcher(match, url, page_path):
+    """The scoring trigger's matcher for a URL condition, compiled once per process (every
+    page view asks each URL segment)."""
+    return TRIGGERS[match].compile(SimpleNamespace(value=url, page=SimpleNamespace(
+        path=page_path)))
 
 
 def page_path_of(page_id):
@@ -178,9 +200,7 @@ def url_q(match, url):
         return Q(leadscore_url__icontains=url)
     if match == "url_regex":
         return Q(leadscore_url__iregex=url)
-    if "://" in url:  # as ``triggers.exact_url``: a full URL means its path and query
-        parts = urlsplit(url)
-        url = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    url = exact_target(url)
     if "?" in url:
         return Q(leadscore_url__iexact=url)
     path = url.rstrip("/")
@@ -344,14 +364,12 @@ def event_type_choices():
     return [(event_type.name, event_type.label) for event_type in event_types]
 
 
-class EventBlock(ConditionBlock):
+class EventBlock(CountedEventsBlock):
     event_type = blocks.ChoiceBlock(choices=event_type_choices, label=_("event"))
     name = blocks.CharBlock(required=False, label=_("named"),
                             help_text=_("Empty: any event of the type."))
-    at_least = blocks.IntegerBlock(default=1, min_value=1, label=_("at least (times)"))
-    within_days = blocks.IntegerBlock(required=False, min_value=1,
-                                      label=_("within the last (days)"),
-                                      help_text=_("Empty: ever."))
+    at_least = at_least_block()
+    within_days = within_days_block()
 
     class Meta:
         icon = "date"
@@ -369,8 +387,6 @@ class EventBlock(ConditionBlock):
         name = (value.get("name") or "").strip().lower()
         return event.type == value["event_type"] and (not name or event.name.lower() == name)
 
-    def time_based(self, value):
-        return bool(value.get("within_days"))
 
 
 EMAIL_ACTIONS = (("email_open", _("opened")), ("email_click", _("clicked a link in")))

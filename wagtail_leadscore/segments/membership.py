@@ -74,16 +74,15 @@ def update_on_event(sender, event, **kwargs):
     if kind is None:
         return
     segments = active_segments.all()
-    if event.type == "identify":
-        if event.visitor_id is not None and kind == "contact":
-            adopt_visitor_memberships(event.visitor_id, person_id)
-        candidates = segments
-    else:
-        candidates = [segment for segment in segments if changed_by(segment, event)]
+    identified = event.type == "identify"
+    candidates = segments if identified else [
+        segment for segment in segments if changed_by(segment, event)]
     if not candidates:
         return
     try:
         with savepoint_if_in_transaction():
+            if identified and event.visitor_id is not None and kind == "contact":
+                adopt_visitor_memberships(event.visitor_id, person_id)
             refresh_person(kind, person_id, candidates, segments)
     except Exception:
         logger.exception("Updating the segments of %s %s failed.", kind, person_id)

@@ -4,13 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.fields import StreamField
 
 from ..conf import get_setting
-from ..scoring.models import one_owner, unique_per_owner
+from ..scoring.models import SlugFromNameMixin, one_owner, unique_per_owner
 from .conditions import (
     ActivityBlock,
     EmailBlock,
@@ -63,7 +62,7 @@ def segment_condition_blocks():
     return [*condition_blocks(), ("group", ConditionGroupBlock())]
 
 
-class Segment(models.Model):
+class Segment(SlugFromNameMixin, models.Model):
     """People grouped by what they did. Membership is stored (``SegmentMembership``):
     updated when an event arrives that can change it, and rebuilt for time-based
     conditions on a schedule."""
@@ -90,11 +89,6 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.name)[:100]
-        super().save(*args, **kwargs)
 
     def clean(self):
         from .compiler import referenced_segments
