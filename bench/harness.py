@@ -263,8 +263,9 @@ def plugin_is_on():
 class PageWorker:
     """What a benchmark's worker does with a scenario; subclasses give the scenarios.
 
-    ``prepare(scenario)`` does what one request needs but the request itself (not timed)
-    and returns the request to time; ``snapshot(scenario)`` and ``verify(scenario,
+    ``setup(scenario)`` puts the worker in the scenario's state; ``prepare(scenario)`` does
+    what one request needs but the request itself (not timed) and returns the request to
+    time; ``snapshot(scenario)`` and ``verify(scenario,
     requests, before)`` check afterwards that the requests did what the benchmark
     measures (raising RuntimeError if not)."""
 
@@ -276,6 +277,9 @@ class PageWorker:
     def expected_status(self, scenario):
         return 200
 
+    def setup(self, scenario):
+        """Put the worker in the state ``scenario`` measures (not timed)."""
+
     def snapshot(self, scenario):
         return None
 
@@ -284,6 +288,7 @@ class PageWorker:
 
     def run(self, scenario, requests):
         """Time ``requests`` requests of ``scenario``; returns the times in milliseconds."""
+        self.setup(scenario)
         before = self.snapshot(scenario)
         expected = self.expected_status(scenario)
         times = []
@@ -304,6 +309,7 @@ class PageWorker:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        self.setup(scenario)
         captures = []
         for _ in range(samples):
             send = self.prepare(scenario)

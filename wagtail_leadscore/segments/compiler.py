@@ -4,12 +4,14 @@ of them: which events can change them, whether time alone can, which segments th
 
 from django.db.models import Q
 
+from .conditions import NOTHING
+
 MEMBER_KINDS = ("contact", "visitor")
 
 
 def combine(match, parts):
     if match == "any":
-        return Q(*parts, _connector=Q.OR) if parts else Q(pk__in=[])
+        return Q(*parts, _connector=Q.OR) if parts else NOTHING
     combined = Q(*parts)
     return ~combined if match == "none" and parts else combined
 
@@ -27,7 +29,7 @@ def conditions_q(match, conditions, scope):
 def segment_q(segment, scope):
     """The people of ``scope`` who are members of ``segment`` by its conditions."""
     if scope.kind == "visitor" and not segment.include_visitors:
-        return Q(pk__in=[])
+        return NOTHING
     return conditions_q(segment.match, segment.conditions, scope)
 
 
@@ -44,6 +46,26 @@ def changed_by(segment, event):
     """Whether recording ``event`` can change ``segment``'s membership for its person."""
     return any(block.changed_by(value, event)
                for block, value in leaf_conditions(segment.conditions))
+
+
+def only_grows(segment):
+    """Whether a new event can only bring people into ``segment``, never take them out
+    (e.g. "visited a URL"; not a score, which an event can lower, nor "none of")."""
+    return segment.match != "none" and _only_grow(segment.conditions)
+
+
+def _only_grow(conditions):
+    for child in conditions:
+        if child.block_type == "group":
+            if child.value["match"] == "none" or not _only_grow(child.value["conditions"]):
+                return False
+        elif not child.block.only_grows(child.value):
+            return False
+    return True
+
+
+def reads_contact(segment):
+    return any(block.reads_contact(value) for block, value in leaf_conditions(segment.conditions))
 
 
 def is_time_based(segment):

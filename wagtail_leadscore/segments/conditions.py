@@ -26,7 +26,8 @@ from ..models import Contact, Event, Visitor
 from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
 from ..scoring.triggers import TRIGGERS, exact_target
 
-NOTHING = Q(pk__in=[])
+# Nobody, as SQL (``pk__in=[]`` would make Django skip the whole query instead).
+NOTHING = Q(pk__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Scope:
         return f"{self.kind}_id"
 
     def people(self):
-        people = self.model.objects.all()
+        people = self.model.objects.order_by()
         if self.kind == "visitor":
             people = people.filter(contact__isnull=True)
         return people if self.owner_id is None else people.filter(pk=self.owner_id)
@@ -102,6 +103,15 @@ class ConditionBlock(blocks.StructBlock):
     def time_based(self, value):
         return False
 
+    def only_grows(self, value):
+        """Whether a new event can only make the condition hold, never stop it holding
+        (time can: the scheduled refresh sees to that)."""
+        return False
+
+    def reads_contact(self, value):
+        """Whether the condition reads the contact row or its tags (saving one re-tests)."""
+        return False
+
     def referenced_segments(self, value):
         return []
 
@@ -121,6 +131,9 @@ class CountedEventsBlock(ConditionBlock):
 
     def time_based(self, value):
         return bool(value.get("within_days"))
+
+    def only_grows(self, value):
+        return True
 
 
 URL_MATCHES = (
@@ -258,6 +271,9 @@ class StageBlock(ConditionBlock):
         icon = "list-ol"
         label = _("Stage in a set")
 
+    def reads_contact(self, value):
+        return True
+
     def compile(self, value, scope):
         if scope.kind == "contact":
             return Q(stage__in=value["stages"])
@@ -305,6 +321,9 @@ class FactBlock(ConditionBlock):
                                "and underscores.")
         return clean_struct(self, value, errors)
 
+    def reads_contact(self, value):
+        return True
+
     def compile(self, value, scope):
         if scope.kind != "contact":
             return NOTHING
@@ -325,6 +344,9 @@ class TagBlock(ConditionBlock):
     class Meta:
         icon = "tag"
         label = _("Has a tag")
+
+    def reads_contact(self, value):
+        return True
 
     def compile(self, value, scope):
         if scope.kind != "contact":
@@ -353,6 +375,9 @@ class ActivityBlock(ConditionBlock):
 
     def changed_by(self, value, event):
         return event.type not in DERIVED_EVENT_TYPES
+
+    def only_grows(self, value):
+        return value["activity"] == "active"
 
     def time_based(self, value):
         return True

@@ -8,12 +8,14 @@ edit, and on a schedule for time-based conditions) sends ``segment_membership_ch
 once per segment and kind of person, with the ids that entered and left.
 """
 
+import json
 import logging
 import time
+from contextlib import contextmanager
 
 from django.db import transaction
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
-from django.db.models.signals import post_delete, post_save
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -21,8 +23,17 @@ from ..conf import get_setting
 from ..db import savepoint_if_in_transaction
 from ..events import record_event
 from ..models import Event
-from .compiler import MEMBER_KINDS, changed_by, is_time_based, referenced_segments, segment_q
-from .conditions import Scope
+from ..scoring.store import connection_for
+from .compiler import (
+    MEMBER_KINDS,
+    changed_by,
+    is_time_based,
+    only_grows,
+    reads_contact,
+    referenced_segments,
+    segment_q,
+)
+from .conditions import NOTHING, Scope
 from .models import Segment, SegmentMembership
 
 logger = logging.getLogger(__name__)
@@ -79,13 +90,39 @@ def update_on_event(sender, event, **kwargs):
         segment for segment in segments if changed_by(segment, event)]
     if not candidates:
         return
+    with refresh_guard(kind, person_id):
+        if identified and event.visitor_id is not None and kind == "contact":
+            adopt_visitor_memberships(event.visitor_id, person_id)
+        refresh_person(kind, person_id, candidates, segments, event_only=not identified)
+
+
+@contextmanager
+def refresh_guard(kind, person_id):
+    """A failed update is logged, never raised: the scheduled rebuild repairs it."""
     try:
         with savepoint_if_in_transaction():
-            if identified and event.visitor_id is not None and kind == "contact":
-                adopt_visitor_memberships(event.visitor_id, person_id)
-            refresh_person(kind, person_id, candidates, segments)
+            yield
     except Exception:
         logger.exception("Updating the segments of %s %s failed.", kind, person_id)
+
+
+def refresh_contact(contact_id):
+    """A contact's own row or tags changed: re-test the segments that read them (events
+    re-test the others)."""
+    candidates = [segment for segment in active_segments.all() if reads_contact(segment)]
+    if candidates:
+        with refresh_guard("contact", contact_id):
+            refresh_person("contact", contact_id, candidates)
+
+
+def refresh_saved_contact(sender, instance, raw=False, **kwargs):
+    if not raw:  # not while loading fixtures
+        refresh_contact(instance.pk)
+
+
+def refresh_tagged_contact(sender, instance, action, reverse, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear") and not reverse:
+        refresh_contact(instance.pk)
 
 
 def adopt_visitor_memberships(visitor_id, contact_id):
@@ -96,40 +133,51 @@ def adopt_visitor_memberships(visitor_id, contact_id):
     adopted.update(contact_id=contact_id, visitor_id=None)
 
 
-def refresh_person(kind, person_id, candidates, segments=None, now=None):
+def refresh_person(kind, person_id, candidates, segments=None, now=None, event_only=False):
     """Re-test ``candidates`` for one person in one query; then the segments that use a
-    segment whose membership changed ("member of"), round after round."""
+    segment whose membership changed ("member of"), round after round.
+
+    ``event_only``: what changed is one new event. A segment the person is in already and
+    that a new event can only keep them in (``only_grows``) is then not re-tested: the
+    usual page view of a member costs one indexed query, the person's memberships."""
     segments = active_segments.all() if segments is None else segments
     scope = Scope(kind, now or timezone.now(), person_id)
     if kind == "visitor":
         candidates = [segment for segment in candidates if segment.include_visitors]
+    if not candidates:
+        return
+    joined = set(SegmentMembership.objects.filter(**{scope.column: person_id}).values_list(
+        "segment_id", flat=True))
+    if event_only:
+        candidates = [segment for segment in candidates
+                      if segment.pk not in joined or not only_grows(segment)]
     while candidates:
-        changed = _apply(scope, candidates)
+        changed = _apply(scope, candidates, joined)
         candidates = [segment for segment in segments
                       if any(used in changed for used in referenced_segments(segment))]
 
 
-def _apply(scope, segments):
-    annotations = {}
-    for segment in segments:
-        annotations[f"holds_{segment.pk}"] = Case(
-            When(segment_q(segment, scope), then=Value(True)), default=Value(False),
-            output_field=BooleanField())
-        annotations[f"was_{segment.pk}"] = Exists(SegmentMembership.objects.filter(
-            segment_id=segment.pk, **{scope.column: OuterRef("pk")}))
-    row = scope.people().values(**annotations).first()
+def _apply(scope, segments, joined):
+    """Test ``segments`` for the person of ``scope`` (one query) and write what changed;
+    ``joined``, the ids of the person's segments, is kept up to date."""
+    row = scope.people().values(**{
+        f"holds_{segment.pk}": Case(When(segment_q(segment, scope), then=Value(True)),
+                                    default=Value(False), output_field=BooleanField())
+        for segment in segments}).first()
     if row is None:
         return []
     changed = []
     for segment in segments:
-        holds, was = row[f"holds_{segment.pk}"], row[f"was_{segment.pk}"]
-        if holds == was:
+        holds = bool(row[f"holds_{segment.pk}"])
+        if holds == (segment.pk in joined):
             continue
         person = {scope.column: scope.owner_id}
         if holds:
             SegmentMembership.objects.create(segment=segment, entered_at=scope.now, **person)
+            joined.add(segment.pk)
         else:
             SegmentMembership.objects.filter(segment=segment, **person).delete()
+            joined.discard(segment.pk)
         record_event(ENTERED if holds else LEFT, name=segment.slug[:200],
                      properties={"segment": segment.pk}, occurred_at=scope.now,
                      **_event_person(scope.kind, scope.owner_id))
@@ -148,38 +196,87 @@ def _event_person(kind, person_id):
 def rebuild_segment(segment, now=None):
     """Re-test ``segment`` for everyone, set-based; returns ``{kind: (entered, left)}``.
 
-    Each kind of person is one query for the members by the conditions, then batched
-    writes of the changes and their events (bulk: no ``event_recorded`` per person; the
-    ``segment_membership_changed`` signal says what changed)."""
+    Per kind of person: on PostgreSQL one statement (the members by the conditions, the
+    memberships inserted and deleted and their events, as data-modifying CTEs); elsewhere
+    a query for the members, then batched writes. Events are written in bulk (no
+    ``event_recorded`` per person); ``segment_membership_changed`` says what changed."""
     now = now or timezone.now()
     outcome = {}
     for kind in MEMBER_KINDS:
         scope = Scope(kind, now)
-        column = scope.column
-        members = set(members_by_conditions(segment, scope).values_list(
-            "pk", flat=True)) if segment.is_active else set()
-        stored = set(SegmentMembership.objects.filter(
-            segment=segment, **{f"{column}__isnull": False}).values_list(column, flat=True))
-        entered, left = sorted(members - stored), sorted(stored - members)
         with transaction.atomic():
-            for start in range(0, len(left), REBUILD_BATCH):
-                SegmentMembership.objects.filter(
-                    segment=segment, **{f"{column}__in": left[start:start + REBUILD_BATCH]}
-                ).delete()
-            SegmentMembership.objects.bulk_create(
-                [SegmentMembership(segment=segment, entered_at=now, **{column: person})
-                 for person in entered], batch_size=REBUILD_BATCH, ignore_conflicts=True)
-            Event.objects.bulk_create(
-                [Event(type=event_type, name=segment.slug[:200], occurred_at=now,
-                       properties={"segment": segment.pk}, **{column: person})
-                 for event_type, people in ((ENTERED, entered), (LEFT, left))
-                 for person in people], batch_size=REBUILD_BATCH)
+            if connection_for(SegmentMembership).vendor == "postgresql":
+                entered, left = _rebuild_in_one_statement(segment, scope)
+            else:
+                entered, left = _rebuild_in_batches(segment, scope)
         if entered or left:
             segment_membership_changed.send(sender=Segment, segment=segment, kind=kind,
                                             entered=entered, left=left)
         outcome[kind] = (len(entered), len(left))
     Segment.objects.filter(pk=segment.pk).update(rebuilt_at=now)
     return outcome
+
+
+def _members_now(segment, scope):
+    if not segment.is_active:
+        return scope.people().filter(NOTHING)
+    return members_by_conditions(segment, scope)
+
+
+def _rebuild_in_batches(segment, scope):
+    column, now = scope.column, scope.now
+    members = set(_members_now(segment, scope).values_list("pk", flat=True))
+    stored = set(SegmentMembership.objects.filter(
+        segment=segment, **{f"{column}__isnull": False}).values_list(column, flat=True))
+    entered, left = sorted(members - stored), sorted(stored - members)
+    for start in range(0, len(left), REBUILD_BATCH):
+        SegmentMembership.objects.filter(
+            segment=segment, **{f"{column}__in": left[start:start + REBUILD_BATCH]}).delete()
+    SegmentMembership.objects.bulk_create(
+        [SegmentMembership(segment=segment, entered_at=now, **{column: person})
+         for person in entered], batch_size=REBUILD_BATCH, ignore_conflicts=True)
+    Event.objects.bulk_create(
+        [Event(type=event_type, name=segment.slug[:200], occurred_at=now,
+               properties={"segment": segment.pk}, **{column: person})
+         for event_type, people in ((ENTERED, entered), (LEFT, left)) for person in people],
+        batch_size=REBUILD_BATCH)
+    return entered, left
+
+
+def _rebuild_in_one_statement(segment, scope):
+    """PostgreSQL: no member passes through Python but the ids the signal reports."""
+    connection = connection_for(SegmentMembership)
+    column, quote = scope.column, connection.ops.quote_name
+    members_sql, members_params = _members_now(segment, scope).values("pk").query \
+        .sql_with_params()
+    memberships = quote(SegmentMembership._meta.db_table)
+    events = quote(Event._meta.db_table)
+    event_columns = "type, name, contact_id, visitor_id, path, query, referrer, properties, " \
+                    "occurred_at"
+    owners = "change.id, NULL" if column == "contact_id" else "NULL, change.id"
+    sql = (
+        f"WITH members (id) AS ({members_sql}), "
+        f"stored AS (SELECT {column} AS id FROM {memberships} "
+        f"WHERE segment_id = %s AND {column} IS NOT NULL), "
+        f"entered AS (INSERT INTO {memberships} (segment_id, {column}, entered_at) "
+        f"SELECT %s, m.id, %s FROM members m WHERE m.id NOT IN (SELECT id FROM stored) "
+        f"ON CONFLICT DO NOTHING RETURNING {column} AS id), "
+        f"gone AS (DELETE FROM {memberships} WHERE segment_id = %s AND {column} IN ("
+        f"SELECT id FROM stored WHERE id NOT IN (SELECT id FROM members)) "
+        f"RETURNING {column} AS id), "
+        f"logged AS (INSERT INTO {events} ({event_columns}) "
+        f"SELECT change.type, %s, {owners}, "
+        f"'', '', '', CAST(%s AS jsonb), %s FROM ("
+        f"SELECT %s AS type, id FROM entered UNION ALL SELECT %s, id FROM gone) AS change) "
+        f"SELECT (SELECT array_agg(id ORDER BY id) FROM entered), "
+        f"(SELECT array_agg(id ORDER BY id) FROM gone)"
+    )
+    params = [*members_params, segment.pk, segment.pk, scope.now, segment.pk,
+              segment.slug[:200], json.dumps({"segment": segment.pk}), scope.now, ENTERED, LEFT]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        entered, left = cursor.fetchone()
+    return entered or [], left or []
 
 
 def members_by_conditions(segment, scope):
@@ -232,7 +329,13 @@ def queue_rebuild(sender, instance, **kwargs):
 
 
 def connect_signals():
+    from ..models import Contact
+
     post_save.connect(queue_rebuild, sender=Segment, dispatch_uid="leadscore_segment_saved")
+    post_save.connect(refresh_saved_contact, sender=Contact,
+                      dispatch_uid="leadscore_contact_saved")
+    m2m_changed.connect(refresh_tagged_contact, sender=Contact.tags.through,
+                        dispatch_uid="leadscore_contact_tagged")
     post_delete.connect(active_segments.clear, sender=Segment,
                         dispatch_uid="leadscore_segment_deleted")
 
