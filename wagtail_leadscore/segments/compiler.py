@@ -42,10 +42,17 @@ def leaf_conditions(conditions):
             yield child.block, child.value
 
 
+def leaves(segment):
+    """``leaf_conditions`` of ``segment``: listed once for the segments of the per-event
+    cache (``membership.active_segments``), which never change; computed afresh for any
+    other (e.g. one being edited)."""
+    listed = getattr(segment, "leadscore_leaves", None)
+    return listed if listed is not None else list(leaf_conditions(segment.conditions))
+
+
 def changed_by(segment, event):
     """Whether recording ``event`` can change ``segment``'s membership for its person."""
-    return any(block.changed_by(value, event)
-               for block, value in leaf_conditions(segment.conditions))
+    return any(block.changed_by(value, event) for block, value in leaves(segment))
 
 
 def only_grows(segment):
@@ -65,11 +72,11 @@ def _only_grow(conditions):
 
 
 def reads_contact(segment):
-    return any(block.reads_contact(value) for block, value in leaf_conditions(segment.conditions))
+    return any(block.reads_contact(value) for block, value in leaves(segment))
 
 
 def is_time_based(segment):
-    return any(block.time_based(value) for block, value in leaf_conditions(segment.conditions))
+    return any(block.time_based(value) for block, value in leaves(segment))
 
 
 def referenced_segments(segment, deep=False):
@@ -77,7 +84,7 @@ def referenced_segments(segment, deep=False):
     found, todo = [], [segment]
     while todo:
         current = todo.pop()
-        for block, value in leaf_conditions(current.conditions):
+        for block, value in leaves(current):
             for other in block.referenced_segments(value):
                 if other not in found:
                     found.append(other)

@@ -28,6 +28,7 @@ from .compiler import (
     MEMBER_KINDS,
     changed_by,
     is_time_based,
+    leaf_conditions,
     only_grows,
     reads_contact,
     referenced_segments,
@@ -57,6 +58,8 @@ class ActiveSegments:
         max_age = get_setting("SCORING_CACHE_SECONDS")
         if self._segments is None or time.monotonic() - self._loaded_at >= max_age:
             self._segments = list(Segment.objects.filter(is_active=True).order_by("pk"))
+            for segment in self._segments:
+                segment.leadscore_leaves = list(leaf_conditions(segment.conditions))
             self._loaded_at = time.monotonic()
         return self._segments
 
