@@ -241,7 +241,9 @@ def test_an_update_costs_the_same_queries_for_one_or_twenty_segments(browser_cli
     assert segments_off
     active_segments.clear()
     view(browser_client, offer())
-    assert queries_of_a_view() == one - 1  # the one query: every matching segment at once
+    # A member's view reads its memberships: in the event's INSERT on PostgreSQL, in one
+    # query of its own elsewhere; nothing is re-tested.
+    assert queries_of_a_view() == one - (0 if connection.vendor == "postgresql" else 1)
 
 
 def test_contacts_of_another_person_are_not_touched(browser_client, another_browser):

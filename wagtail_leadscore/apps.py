@@ -23,6 +23,7 @@ class WagtailLeadscoreConfig(AppConfig):
         event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
         # After scoring: score conditions read the scores this event changed.
         event_recorded.connect(membership.update_on_event, dispatch_uid="leadscore_segments")
+        join_visitor_event_inserts(membership.membership_read)
         membership.connect_signals()
         join_visitor_event_inserts(scoring_insert)
         connect_signals()

@@ -1,6 +1,7 @@
 """Database helpers shared by the write paths."""
 
 import hashlib
+import json
 import weakref
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -46,13 +47,32 @@ class InsertCompanion(Protocol):
     trip."""
 
     ctes: tuple  # "name AS (...)", ... after the event's CTE
-    result: str  # an expression over the CTEs: the value ``read`` gets
+    result: str  # a text expression over the CTEs: the value ``read`` gets
 
     def params(self) -> list:
         """The parameters of ``ctes``, in order."""
 
     def read(self, value):
         """Called with the ``result`` of a statement that inserted the event."""
+
+
+class JoinedCompanions:
+    """Several :class:`InsertCompanion` in one INSERT: their CTEs one after the other, and
+    their results (text each) as one JSON array."""
+
+    def __init__(self, companions):
+        self.companions = tuple(companions)
+        self.ctes = tuple(cte for companion in self.companions for cte in companion.ctes)
+        self.result = ("CAST(json_build_array("
+                       + ", ".join(companion.result for companion in self.companions)
+                       + ") AS text)")
+
+    def params(self):
+        return [param for companion in self.companions for param in companion.params()]
+
+    def read(self, value):
+        for companion, part in zip(self.companions, json.loads(value), strict=True):
+            companion.read(part)
 
 
 def insert_for_visitor(event, visitor_id, async_commit=False, companion=None):

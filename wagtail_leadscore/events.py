@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .conf import get_setting
-from .db import can_insert_for_visitor, insert_for_visitor, savepoint_if_in_transaction
+from .db import (
+    JoinedCompanions,
+    can_insert_for_visitor,
+    insert_for_visitor,
+    savepoint_if_in_transaction,
+)
 from .models import Event, Visitor
 
 logger = logging.getLogger(__name__)
@@ -148,17 +153,24 @@ def record_event(type, *, request=None, visitor=None, **fields):
     return event
 
 
-# Set with join_visitor_event_inserts: event -> an InsertCompanion, or None.
-_insert_companion_for = None
+# Added with join_visitor_event_inserts: event -> an InsertCompanion, or None.
+_insert_companion_factories = []
 
 
 def join_visitor_event_inserts(companion_for):
     """Have ``companion_for(event)``, an :class:`~.db.InsertCompanion` or None, run its SQL
-    in the statement that inserts a visitor's event (scoring does, on PostgreSQL). The
-    event gets it as ``event.insert_companion`` for the ``event_recorded`` receivers. Should
-    that statement fail, the event is recorded alone, as if there were no companion."""
-    global _insert_companion_for
-    _insert_companion_for = companion_for
+    in the statement that inserts a visitor's event (scoring and segments do, on
+    PostgreSQL). The ``event_recorded`` receivers find it with :func:`insert_companion`.
+    Should that statement fail, the event is recorded alone, as if there were none."""
+    if companion_for not in _insert_companion_factories:
+        _insert_companion_factories.append(companion_for)
+
+
+def insert_companion(event, kind):
+    """The companion of class ``kind`` that ran in ``event``'s INSERT, or None."""
+    joined = getattr(event, "insert_companion", None)
+    return next((companion for companion in getattr(joined, "companions", ())
+                 if isinstance(companion, kind)), None)
 
 
 class UnknownVisitor(Exception):
@@ -184,7 +196,10 @@ def record_visitor_event(visitor_id, type, **fields):
 
 def _insert_with_companion(event, visitor_id):
     async_commit = get_setting("TRACKING_ASYNC_COMMIT")
-    companion = _insert_companion_for(event) if _insert_companion_for else None
+    companions = [companion for companion in (
+        companion_for(event) for companion_for in _insert_companion_factories)
+        if companion is not None]
+    companion = JoinedCompanions(companions) if companions else None
     if companion is None:
         return insert_for_visitor(event, visitor_id, async_commit)
     try:

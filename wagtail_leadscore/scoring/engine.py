@@ -9,6 +9,7 @@ SQL); any other event by ``score_event``, on ``event_recorded``.
 import logging
 
 from ..db import savepoint_if_in_transaction
+from ..events import insert_companion
 from .aging import aged_points, current_day, event_day, is_counted
 from .models import GLOBAL, STAGE, Cap, Score, ScoreEntry, topic_dimension
 from .sources import sources
@@ -171,10 +172,10 @@ def score_recorded_event(sender, event, **kwargs):
     """``event_recorded`` receiver. A failure is logged, never raised: the event is stored,
     and ``leadscore_rebuild_scores`` can score it later. The receivers after it (segments)
     find the scores it changed as ``event.leadscore_scores`` ({dimension: value})."""
-    scored = getattr(event, "insert_companion", None)
+    scored = insert_companion(event, ScoringInsert)
     try:
         with savepoint_if_in_transaction():
-            if isinstance(scored, ScoringInsert):
+            if scored is not None:
                 event.leadscore_scores = scored.scores
                 if event.contact_id is not None:
                     qualify_on_crossing(event.contact_id, scored.scores, scored.deltas)

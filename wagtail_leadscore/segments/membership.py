@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..conf import get_setting
 from ..db import savepoint_if_in_transaction
-from ..events import record_event
+from ..events import insert_companion, record_event
 from ..models import Event
 from ..scoring.store import connection_for
 from .compiler import (
@@ -79,6 +79,45 @@ def person_of(event):
     return None, None
 
 
+class MembershipRead:
+    """An :class:`~..db.InsertCompanion` (PostgreSQL): the INSERT of a visitor's event that
+    segments may be changed by also reads its person's memberships, so a member's page
+    view costs no query of its own. ``candidates``: the segments the event can change."""
+
+    def __init__(self, candidates):
+        self.candidates = candidates
+        self.joined = None
+        table = connection_for(SegmentMembership).ops.quote_name(
+            SegmentMembership._meta.db_table)
+        self.ctes = ()
+        self.result = (
+            "COALESCE((SELECT CAST(json_agg(segment_id) AS text) FROM ("
+            f"SELECT m.segment_id FROM {table} m, leadscore_event e "
+            "WHERE m.contact_id = e.contact_id UNION ALL "
+            f"SELECT m.segment_id FROM {table} m, leadscore_event e "
+            "WHERE e.contact_id IS NULL AND m.visitor_id = e.visitor_id) AS joined), '[]')")
+
+    def params(self):
+        return []
+
+    def read(self, value):
+        self.joined = set(json.loads(value))
+
+
+def membership_read(event):
+    """The companion of a visitor's event that can change segments, on PostgreSQL."""
+    if connection_for(SegmentMembership).vendor != "postgresql":
+        return None
+    candidates = _candidates(event, active_segments.all())
+    return MembershipRead(candidates) if candidates else None
+
+
+def _candidates(event, segments):
+    if event.type == "identify":
+        return segments
+    return [segment for segment in segments if changed_by(segment, event)]
+
+
 def update_on_event(sender, event, **kwargs):
     """``event_recorded`` receiver (after scoring): re-test the segments ``event`` can
     change, for its person. A failure is logged: the scheduled rebuild repairs it."""
@@ -88,15 +127,16 @@ def update_on_event(sender, event, **kwargs):
     if kind is None:
         return
     segments = active_segments.all()
-    identified = event.type == "identify"
-    candidates = segments if identified else [
-        segment for segment in segments if changed_by(segment, event)]
+    read = insert_companion(event, MembershipRead)
+    candidates = read.candidates if read is not None else _candidates(event, segments)
     if not candidates:
         return
+    identified = event.type == "identify"
     with refresh_guard(kind, person_id):
         if identified and event.visitor_id is not None and kind == "contact":
             adopt_visitor_memberships(event.visitor_id, person_id)
-        refresh_person(kind, person_id, candidates, segments, event_only=not identified)
+        refresh_person(kind, person_id, candidates, segments, event_only=not identified,
+                       joined=read.joined if read is not None else None)
 
 
 @contextmanager
@@ -136,21 +176,24 @@ def adopt_visitor_memberships(visitor_id, contact_id):
     adopted.update(contact_id=contact_id, visitor_id=None)
 
 
-def refresh_person(kind, person_id, candidates, segments=None, now=None, event_only=False):
+def refresh_person(kind, person_id, candidates, segments=None, now=None, event_only=False,
+                   joined=None):
     """Re-test ``candidates`` for one person in one query; then the segments that use a
     segment whose membership changed ("member of"), round after round.
 
     ``event_only``: what changed is one new event. A segment the person is in already and
     that a new event can only keep them in (``only_grows``) is then not re-tested: the
-    usual page view of a member costs one indexed query, the person's memberships."""
+    usual page view of a member costs no more than reading the person's memberships
+    (``joined``, their segment ids, when the caller has them already)."""
     segments = active_segments.all() if segments is None else segments
     scope = Scope(kind, now or timezone.now(), person_id)
     if kind == "visitor":
         candidates = [segment for segment in candidates if segment.include_visitors]
     if not candidates:
         return
-    joined = set(SegmentMembership.objects.filter(**{scope.column: person_id}).values_list(
-        "segment_id", flat=True))
+    if joined is None:
+        joined = set(SegmentMembership.objects.filter(
+            **{scope.column: person_id}).values_list("segment_id", flat=True))
     if event_only:
         candidates = [segment for segment in candidates
                       if segment.pk not in joined or not only_grows(segment)]
