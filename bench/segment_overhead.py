@@ -233,7 +233,7 @@ def rebuild_worker():
 
     django.setup()
     from wagtail_leadscore.models import Segment
-    from wagtail_leadscore.segments.membership import rebuild_segment
+    from wagtail_leadscore.segments.rebuild import rebuild_segment
 
     started = time.perf_counter()
     generate_page_views()

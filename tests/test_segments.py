@@ -12,7 +12,8 @@ from timberframe.models import ArticlePage, OfferIndexPage, OfferPage
 from wagtail_leadscore import record_event
 from wagtail_leadscore.lifecycle.stages import Stage
 from wagtail_leadscore.models import Contact, Event, Segment, SegmentMembership, Topic, Visitor
-from wagtail_leadscore.segments.membership import active_segments, rebuild_segment
+from wagtail_leadscore.segments.membership import active_segments
+from wagtail_leadscore.segments.rebuild import rebuild_segment
 from wagtail_leadscore.tasks import refresh_time_based_segments
 
 from .test_scoring import START, download_ebook, view

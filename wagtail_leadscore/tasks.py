@@ -2,7 +2,7 @@
 
 from .lifecycle.transitions import qualify_candidates
 from .scoring import aging, fit
-from .segments import membership
+from .segments import rebuild as segment_rebuild
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
 
 
@@ -28,9 +28,9 @@ def rebuild_segment(segment_id):
     from .segments.models import Segment
 
     segment = Segment.objects.filter(pk=segment_id).first()
-    return membership.rebuild_segment(segment) if segment is not None else None
+    return segment_rebuild.rebuild_segment(segment) if segment is not None else None
 
 
 def refresh_time_based_segments():
     """Hourly: segments with "within N days" or activity conditions change with time."""
-    return membership.rebuild_time_based()
+    return segment_rebuild.rebuild_time_based()

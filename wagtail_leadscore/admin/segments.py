@@ -19,8 +19,8 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..models import Contact
-from ..segments.membership import count_members
 from ..segments.models import Segment, SegmentMembership
+from ..segments.rebuild import count_members
 
 MEMBERS_PER_PAGE = 50
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "job_title", "country", "stage")

@@ -103,7 +103,7 @@ class Segment(SlugFromNameMixin, models.Model):
     def probe(self):
         """Validate the conditions by applying them (what only the database can judge, e.g.
         its regular expression syntax): a form error instead of a failing rebuild."""
-        from .membership import count_members
+        from .rebuild import count_members
 
         try:
             with transaction.atomic():
