@@ -6,6 +6,7 @@ import uuid
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
@@ -141,16 +142,24 @@ class Event(models.Model):
     )
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
     # Makes a retried or doubly reported event (server view + beacon) count once.
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
+        # Partial where a column is often empty: an anonymous view has no contact, a
+        # contact's derived event (segment_entered, ...) no visitor, most events no
+        # dedupe_key; each index left out is one write less per event.
         indexes = [
-            models.Index(fields=["contact", "occurred_at"], name="leadscore_event_contact"),
-            models.Index(fields=["visitor", "occurred_at"], name="leadscore_event_visitor"),
-            models.Index(fields=["path", "occurred_at"], name="leadscore_event_path"),
+            models.Index(fields=["contact", "occurred_at"], condition=Q(contact__isnull=False),
+                         name="leadscore_event_by_contact"),
+            models.Index(fields=["visitor", "occurred_at"], condition=Q(visitor__isnull=False),
+                         name="leadscore_event_by_visitor"),
             models.Index(fields=["type", "occurred_at"], name="leadscore_event_type"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], condition=Q(dedupe_key__isnull=False),
+                                    name="leadscore_event_dedupe_key"),
         ]
 
     def __str__(self):

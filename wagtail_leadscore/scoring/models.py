@@ -177,17 +177,18 @@ def unique_per_owner(name, key):
     ]
 
 
-def owner_fields():
+def owner_fields(related_name="+"):
     """The owner of derived rows. No database constraint: a check per inserted row (and a
     lock on the contact) slows live scoring and rebuilds, and Django still deletes the
-    rows of a deleted contact or visitor."""
+    rows of a deleted contact or visitor. No index of its own either: the owner's
+    ``unique_per_owner`` or other indexes lead with it."""
     return (
         models.ForeignKey("wagtail_leadscore.Contact", null=True, blank=True,
-                          on_delete=models.CASCADE, related_name="+", db_index=False,
-                          db_constraint=False),
+                          on_delete=models.CASCADE, related_name=related_name,
+                          db_index=False, db_constraint=False),
         models.ForeignKey("wagtail_leadscore.Visitor", null=True, blank=True,
-                          on_delete=models.CASCADE, related_name="+", db_index=False,
-                          db_constraint=False),
+                          on_delete=models.CASCADE, related_name=related_name,
+                          db_index=False, db_constraint=False),
     )
 
 

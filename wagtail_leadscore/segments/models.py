@@ -9,7 +9,7 @@ from wagtail import blocks
 from wagtail.fields import StreamField
 
 from ..conf import get_setting
-from ..scoring.models import SlugFromNameMixin, one_owner, unique_per_owner
+from ..scoring.models import SlugFromNameMixin, one_owner, owner_fields, unique_per_owner
 from .conditions import (
     ActivityBlock,
     EmailBlock,
@@ -100,6 +100,17 @@ class Segment(SlugFromNameMixin, models.Model):
             raise ValidationError({"conditions": _("Add at least one condition.")})
         self.probe()
 
+    def contacts(self):
+        """The contacts stored as members: the audience that automation, nurture and
+        per-segment lead definitions read (kept up to date, never re-tested here)."""
+        from ..models import Contact
+
+        return Contact.objects.filter(segment_memberships__segment=self)
+
+    def has_contact(self, contact):
+        """Whether ``contact`` (a Contact or its id) is a stored member."""
+        return self.memberships.filter(contact=contact).exists()
+
     def probe(self):
         """Validate the conditions by applying them (what only the database can judge, e.g.
         its regular expression syntax): a form error instead of a failing rebuild."""
@@ -118,10 +129,7 @@ class SegmentMembership(models.Model):
     """One person in a segment: a contact, or an anonymous visitor."""
 
     segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
-    contact = models.ForeignKey("wagtail_leadscore.Contact", null=True, blank=True,
-                                on_delete=models.CASCADE, related_name="segment_memberships")
-    visitor = models.ForeignKey("wagtail_leadscore.Visitor", null=True, blank=True,
-                                on_delete=models.CASCADE, related_name="segment_memberships")
+    contact, visitor = owner_fields("segment_memberships")  # derived rows, as scores are
     entered_at = models.DateTimeField(_("member since"), default=timezone.now)
 
     class Meta:
