@@ -18,7 +18,6 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, Panel
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
-from ..models import Contact
 from ..segments.models import Segment, SegmentMembership
 from ..segments.rebuild import count_members
 
@@ -151,5 +150,5 @@ class Echo:
 
 
 def member_contacts(segment):
-    return Contact.objects.filter(segment_memberships__segment=segment).annotate(
+    return segment.contacts().annotate(
         entered_at=F("segment_memberships__entered_at")).order_by("-entered_at", "pk")

@@ -64,8 +64,13 @@ def exact_url(rule):
     return lambda event, page_path: normalize_path(event.path).lower() == target
 
 
+def split_words(value):
+    """The lower-case words of a "URL contains all the words" value."""
+    return [word for word in re.split(r"[\s,]+", value.lower()) if word]
+
+
 def url_words(rule):
-    words = [word for word in re.split(r"[\s,]+", rule.value.lower()) if word]
+    words = split_words(rule.value)
     return lambda event, page_path: all(word in event_url(event).lower() for word in words)
 
 

@@ -1,6 +1,7 @@
 """A segment's conditions, as stored StreamField data, compiled to one ``Q`` (django-drip's
 way: rules are data, applied as querysets), and what the incremental update needs to know
-of them: which events can change them, whether time alone can, which segments they use."""
+of them: whether an event can only add members, whether time alone can change them, which
+segments they use (which events can change them: ``candidates``)."""
 
 from django.db.models import Q
 
@@ -42,22 +43,28 @@ def leaf_conditions(conditions):
             yield child.block, child.value
 
 
+def remember_compiled(segment):
+    """For the segments of the per-event cache (``membership.active_segments``), which never
+    change: list the leaves and whether the segment only grows once, not per event."""
+    segment.leadscore_leaves = list(leaf_conditions(segment.conditions))
+    segment.leadscore_only_grows = _segment_only_grows(segment)
+
+
 def leaves(segment):
-    """``leaf_conditions`` of ``segment``: listed once for the segments of the per-event
-    cache (``membership.active_segments``), which never change; computed afresh for any
-    other (e.g. one being edited)."""
+    """``leaf_conditions`` of ``segment``: as remembered for a cached segment, computed
+    afresh for any other (e.g. one being edited)."""
     listed = getattr(segment, "leadscore_leaves", None)
     return listed if listed is not None else list(leaf_conditions(segment.conditions))
-
-
-def changed_by(segment, event):
-    """Whether recording ``event`` can change ``segment``'s membership for its person."""
-    return any(block.changed_by(value, event) for block, value in leaves(segment))
 
 
 def only_grows(segment):
     """Whether a new event can only bring people into ``segment``, never take them out
     (e.g. "visited a URL"; not a score, which an event can lower, nor "none of")."""
+    known = getattr(segment, "leadscore_only_grows", None)
+    return known if known is not None else _segment_only_grows(segment)
+
+
+def _segment_only_grows(segment):
     return segment.match != "none" and _only_grow(segment.conditions)
 
 

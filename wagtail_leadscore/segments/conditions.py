@@ -9,7 +9,6 @@ A site adds types with the SEGMENT_CONDITION_TYPES setting: subclasses of
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
@@ -24,7 +23,7 @@ from ..conf import get_setting
 from ..lifecycle.stages import Stage
 from ..models import Contact, Event, Visitor
 from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
-from ..scoring.triggers import TRIGGERS, exact_target
+from ..scoring.triggers import TRIGGERS, exact_target, split_words
 
 # Nobody, as SQL (``pk__in=[]`` would make Django skip the whole query instead).
 NOTHING = Q(pk__isnull=True)
@@ -98,6 +97,16 @@ class ConditionBlock(blocks.StructBlock):
     def changed_by(self, value, event):
         """Whether recording ``event`` can change whether the condition holds for its
         person (scores already updated: ``event.leadscore_scores``)."""
+        return False
+
+    def url_rule(self, value):
+        """(URL match kind, its value) for a condition on a page view's URL, which the
+        per-event index (``candidates``) tests instead of ``changed_by``; else None."""
+        return None
+
+    def reads_scores(self, value):
+        """Whether ``changed_by`` reads the event's new scores: it is then asked after
+        scoring, not before the event's INSERT (which on PostgreSQL does the scoring)."""
         return False
 
     def time_based(self, value):
@@ -179,36 +188,18 @@ class VisitedUrlBlock(CountedEventsBlock):
             views = views.annotate(leadscore_url=event_url()).filter(url_q(match, url))
         return events_q(scope, views, value["at_least"], value.get("within_days"))
 
-    def changed_by(self, value, event):
-        if event.type != "page_view":
-            return False
+    def url_rule(self, value):
         page = value.get("page")
-        matches = url_matcher(value["match"], value.get("url") or "", page.path if page else "")
-        return matches(event, page_path_of)
-
-
-
-@lru_cache(maxsize=1024)
-def url_matcher(match, url, page_path):
-    """The scoring trigger's matcher for a URL condition, compiled once per process (every
-    page view asks each URL segment)."""
-    return TRIGGERS[match].compile(SimpleNamespace(value=url, page=SimpleNamespace(
-        path=page_path)))
-
-
-def page_path_of(page_id):
-    """A page's tree path, cached per process by scoring (a view costs no query here)."""
-    from ..scoring.sources import sources
-
-    return sources.page_path(page_id)
+        if value["match"] == "page_subtree":
+            return "page_subtree", page.path if page else ""
+        return value["match"], value.get("url") or ""
 
 
 def url_q(match, url):
     """The URL triggers' Python matching (``scoring.triggers``) as a filter on events
     annotated with ``leadscore_url``; case-insensitive like them."""
     if match == "url_words":
-        return Q(*[Q(leadscore_url__icontains=word)
-                   for word in re.split(r"[\s,]+", url.lower()) if word])
+        return Q(*[Q(leadscore_url__icontains=word) for word in split_words(url)])
     if match == "url_contains":
         return Q(leadscore_url__icontains=url)
     if match == "url_regex":
@@ -263,6 +254,9 @@ class ScoreBlock(ConditionBlock):
     def changed_by(self, value, event):
         return self.dimension(value) in getattr(event, "leadscore_scores", {})
 
+    def reads_scores(self, value):
+        return True
+
 
 class StageBlock(ConditionBlock):
     stages = blocks.MultipleChoiceBlock(choices=Stage.choices, label=_("stage is one of"))
@@ -291,6 +285,9 @@ class StageBlock(ConditionBlock):
 
     def changed_by(self, value, event):
         return event.type == "stage_change" or bool(getattr(event, "leadscore_scores", None))
+
+    def reads_scores(self, value):
+        return True
 
 
 FACT_OPERATORS = (

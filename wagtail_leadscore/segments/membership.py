@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 
 from django.db import transaction
 from django.db.models import BooleanField, Case, Q, Value, When
@@ -21,12 +22,12 @@ from ..conf import get_setting
 from ..db import savepoint_if_in_transaction
 from ..events import insert_companion, record_event
 from ..scoring.store import connection_for
+from .candidates import CandidateIndex
 from .compiler import (
-    changed_by,
-    leaf_conditions,
     only_grows,
     reads_contact,
     referenced_segments,
+    remember_compiled,
     segment_q,
 )
 from .conditions import Scope
@@ -39,20 +40,42 @@ ENTERED, LEFT = "segment_entered", "segment_left"
 
 class ActiveSegments:
     """The active segments, loaded once per process and again after an edit (or after
-    SCORING_CACHE_SECONDS, for edits made by another process)."""
+    SCORING_CACHE_SECONDS, for edits made by another process), with the index that tells
+    which of them an event can change."""
 
     def __init__(self):
         self._segments = None
+        self._index = None
         self._loaded_at = 0.0
 
     def all(self):
         max_age = get_setting("SCORING_CACHE_SECONDS")
         if self._segments is None or time.monotonic() - self._loaded_at >= max_age:
-            self._segments = list(Segment.objects.filter(is_active=True).order_by("pk"))
-            for segment in self._segments:
-                segment.leadscore_leaves = list(leaf_conditions(segment.conditions))
+            segments = list(Segment.objects.filter(is_active=True).order_by("pk"))
+            for segment in segments:
+                remember_compiled(segment)
+            self._index = CandidateIndex(segments)
+            self._segments = segments
             self._loaded_at = time.monotonic()
         return self._segments
+
+    def changed_by(self, event, known=None):
+        """The active segments recording ``event`` can change for its person, once it is
+        scored. ``known``: what ``changed_before_scoring`` said of it already."""
+        segments = self.all()
+        if event.type == "identify":  # the contact's memberships meet the visitor's
+            return segments
+        if known is None:
+            known = self._index.before_scoring(event, page_path_of)
+        return self._index.after_scoring(event, known)
+
+    def changed_before_scoring(self, event):
+        """(segments ``event`` can change by what it is, whether its scores may change
+        more): what the event's INSERT must know, before it scores the event."""
+        segments = self.all()
+        if event.type == "identify":
+            return segments, False
+        return self._index.before_scoring(event, page_path_of), self._index.reads_scores
 
     def clear(self, **kwargs):
         self._segments = None
@@ -73,20 +96,15 @@ def person_of(event):
 class MembershipRead:
     """An :class:`~..db.InsertCompanion` (PostgreSQL): the INSERT of a visitor's event that
     segments may be changed by also reads its person's memberships, so a member's page
-    view costs no query of its own. ``candidates``: the segments the event can change."""
+    view costs no query of its own. ``candidates``: the segments the event can change by
+    what it is (those its new scores can change are known only after the INSERT)."""
+
+    ctes = ()
 
     def __init__(self, candidates):
         self.candidates = candidates
         self.joined = None
-        table = connection_for(SegmentMembership).ops.quote_name(
-            SegmentMembership._meta.db_table)
-        self.ctes = ()
-        self.result = (
-            "COALESCE((SELECT CAST(json_agg(segment_id) AS text) FROM ("
-            f"SELECT m.segment_id FROM {table} m, leadscore_event e "
-            "WHERE m.contact_id = e.contact_id UNION ALL "
-            f"SELECT m.segment_id FROM {table} m, leadscore_event e "
-            "WHERE e.contact_id IS NULL AND m.visitor_id = e.visitor_id) AS joined), '[]')")
+        self.result = _membership_read_sql(SegmentMembership._meta.db_table)
 
     def params(self):
         return []
@@ -95,18 +113,33 @@ class MembershipRead:
         self.joined = set(json.loads(value))
 
 
+@lru_cache(maxsize=1)
+def _membership_read_sql(table):
+    table = connection_for(SegmentMembership).ops.quote_name(table)
+    return ("COALESCE((SELECT CAST(json_agg(segment_id) AS text) FROM ("
+            f"SELECT m.segment_id FROM {table} m, leadscore_event e "
+            "WHERE m.contact_id = e.contact_id UNION ALL "
+            f"SELECT m.segment_id FROM {table} m, leadscore_event e "
+            "WHERE e.contact_id IS NULL AND m.visitor_id = e.visitor_id) AS joined), '[]')")
+
+
 def membership_read(event):
     """The companion of a visitor's event that can change segments, on PostgreSQL."""
     if connection_for(SegmentMembership).vendor != "postgresql":
         return None
-    candidates = _candidates(event, active_segments.all())
-    return MembershipRead(candidates) if candidates else None
+    known, scores_may_change_more = active_segments.changed_before_scoring(event)
+    return MembershipRead(known) if known or scores_may_change_more else None
 
 
-def _candidates(event, segments):
-    if event.type == "identify":
-        return segments
-    return [segment for segment in segments if changed_by(segment, event)]
+def page_path_of(event):
+    """The tree path of ``event``'s page: from the page the event carries (a tracked view),
+    else from scoring's per-process cache; no query per view."""
+    from ..models import Event
+    from ..scoring.sources import sources
+
+    if Event.page.is_cached(event):
+        return event.page.path if event.page is not None else None
+    return sources.page_path(event.page_id) if event.page_id is not None else None
 
 
 def update_on_event(sender, event, **kwargs):
@@ -117,16 +150,15 @@ def update_on_event(sender, event, **kwargs):
     kind, person_id = person_of(event)
     if kind is None:
         return
-    segments = active_segments.all()
     read = insert_companion(event, MembershipRead)
-    candidates = read.candidates if read is not None else _candidates(event, segments)
+    candidates = active_segments.changed_by(event, read.candidates if read is not None else None)
     if not candidates:
         return
     identified = event.type == "identify"
     with refresh_guard(kind, person_id):
         if identified and event.visitor_id is not None and kind == "contact":
             adopt_visitor_memberships(event.visitor_id, person_id)
-        refresh_person(kind, person_id, candidates, segments, event_only=not identified,
+        refresh_person(kind, person_id, candidates, event_only=not identified,
                        joined=read.joined if read is not None else None)
 
 
