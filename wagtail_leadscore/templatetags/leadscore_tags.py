@@ -2,9 +2,13 @@
 ``{% leadscore_contact %}``, ``{% leadscore_unlocked %}`` and ``{% leadscore_in_segment %}``
 for templates that adapt to who is looking."""
 
+from functools import lru_cache
+
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, json_script
 from wagtail.models import Page
 
@@ -31,18 +35,29 @@ def leadscore_tracker(context):
         return ""
     page = context.get("page") or context.get("self")
     page_id = page.pk if isinstance(page, Page) else None
+    endpoint, script = tracker_assets(get_urlconf(), get_script_prefix())
     config = {
-        "endpoint": reverse("wagtail_leadscore:beacon"),
+        "endpoint": endpoint,
         "view": make_view_token(page_id, tracking.recorded_view),
         "pageView": page_id is not None and request.method == "GET",
         "timeOnPage": get_setting("TRACK_TIME_ON_PAGE"),
         "scrollDepth": get_setting("TRACK_SCROLL_DEPTH"),
     }
-    return format_html(
-        '{}\n<script src="{}" defer></script>',
-        json_script(config, "leadscore-config"),
-        static("wagtail_leadscore/js/tracker.js"),
-    )
+    return format_html("{}\n{}", json_script(config, "leadscore-config"), script)
+
+
+@lru_cache(maxsize=16)
+def tracker_assets(urlconf, script_prefix):
+    """The beacon's URL and the tracker's script tag, the same on every page: built once
+    per process, URLconf and script prefix (and again after a settings change)."""
+    return (reverse("wagtail_leadscore:beacon", urlconf=urlconf),
+            format_html('<script src="{}" defer></script>',
+                        static("wagtail_leadscore/js/tracker.js")))
+
+
+@receiver(setting_changed)
+def _forget_tracker_assets(**kwargs):
+    tracker_assets.cache_clear()
 
 
 @register.simple_tag(takes_context=True)
