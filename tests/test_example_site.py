@@ -5,15 +5,16 @@ from django.core.management import call_command
 from wagtail.models import Page
 
 from timberframe.models import EbookPage
-from wagtail_leadscore.models import Contact, Event
+from wagtail_leadscore.models import Contact, Event, Segment
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_content_is_idempotent():
-    before = Page.objects.count()
+    before = Page.objects.count(), Segment.objects.count()
     call_command("load_demo_content", verbosity=0)
-    assert Page.objects.count() == before > 20
+    assert (Page.objects.count(), Segment.objects.count()) == before
+    assert before[0] > 20 and before[1] == 5
 
 
 def test_every_demo_page_is_served(browser_client):
@@ -79,3 +80,20 @@ def test_form_is_csrf_protected(demo_pages):
     ebook = EbookPage.objects.live().first()
     assert client.post(ebook.url, {"email": "x@example.com"}).status_code == 403
     assert not Contact.objects.exists()
+
+
+def test_the_demo_segments_follow_what_people_read(browser_client, another_browser):
+    def joined(visitor_or_contact):
+        return set(visitor_or_contact.segment_memberships.values_list("segment__slug",
+                                                                      flat=True))
+
+    another_browser.get("/careers/")
+    assert joined(Event.objects.latest("pk").visitor) == {"job-seekers"}
+
+    browser_client.get("/offer/passive-house-kasia-120/")
+    visitor = Event.objects.latest("pk").visitor
+    assert joined(visitor) == {"passive-house-readers"}  # anonymous, for personalisation
+    download_ebook(browser_client, email="ola@example.com")
+    browser_client.get("/pricing/")
+    contact = Contact.objects.get(email="ola@example.com")
+    assert joined(contact) == {"passive-house-readers", "price-checkers", "ready-to-talk"}

@@ -420,5 +420,31 @@ FIT_RULES = [
      "points": 10},
 ]
 
+# Segments by what people read: the three URL kinds of seed 000 (exact URL, URL containing
+# all the words, URL containing a string), a subtree, and two behaviours combined. All are
+# conditions a new event can only fulfil: a member's page view re-tests none of them.
+# "page": the slug of a section whose subtree the condition names.
+SEGMENTS = [
+    {"name": "Passive-house readers", "slug": "passive-house-readers",
+     "description": "Read a page whose URL contains “passive”.",
+     "conditions": [("visited_url", {"match": "url_contains", "url": "passive"})]},
+    {"name": "Smart-home planners", "slug": "smart-home-planners",
+     "description": "Read about smart homes at least twice.",
+     "conditions": [("visited_url", {"match": "url_words", "url": "smart home",
+                                     "at_least": 2})]},
+    {"name": "Price checkers", "slug": "price-checkers",
+     "description": "Opened the price list within the last 30 days.",
+     "conditions": [("visited_url", {"match": "url_exact", "url": "/pricing/",
+                                     "within_days": 30})]},
+    {"name": "Job seekers", "slug": "job-seekers",
+     "description": "Looked at the careers pages: not buyers.",
+     "conditions": [("visited_url", {"match": "page_subtree", "page": "careers"})]},
+    {"name": "Ready to talk", "slug": "ready-to-talk", "include_visitors": False,
+     "description": "Downloaded an e-book and opened the price list, both within 30 days.",
+     "conditions": [("event", {"event_type": "form_submit", "within_days": 30}),
+                    ("visited_url", {"match": "url_exact", "url": "/pricing/",
+                                     "within_days": 30})]},
+]
+
 # Seed 000: 1000 points within 3 months (the default 90-day window) make a lead.
 LEAD_DEFINITION = {"min_score": 1000, "required_facts": "company", "min_fit_grade": ""}

@@ -4,6 +4,8 @@ An existing page is never modified, so editors' changes survive a second run, an
 second run on loaded content creates and changes nothing.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
@@ -13,7 +15,7 @@ from wagtail.documents.models import Document
 from wagtail.models import Page, Site
 
 from timberframe import demo_content, models
-from wagtail_leadscore.models import FitRule, LeadDefinition, ScoringRule, Topic
+from wagtail_leadscore.models import FitRule, LeadDefinition, ScoringRule, Segment, Topic
 
 
 class Command(BaseCommand):
@@ -48,6 +50,7 @@ class Command(BaseCommand):
             for slug, spec in demo_content.EBOOKS.items():
                 self.ensure_ebook(sections["ebooks"], slug, spec)
             self.ensure_featured_offers(home, offers)
+            self.ensure_segments(sections)
         if options["verbosity"]:
             self.print_summary()
 
@@ -74,6 +77,21 @@ class Command(BaseCommand):
             LeadDefinition.objects.create(**demo_content.LEAD_DEFINITION)
             self.created.append("lead definition")
         return topics
+
+    def ensure_segments(self, sections):
+        """The demo segments (by slug), if absent; conditions as the admin stores them."""
+        for spec in demo_content.SEGMENTS:
+            if Segment.objects.filter(slug=spec["slug"]).exists():
+                continue
+            conditions = [
+                {"type": kind, "value": {**value, **({"page": sections[value["page"]].pk}
+                                                     if "page" in value else {})}}
+                for kind, value in spec["conditions"]]
+            segment = Segment(**{key: value for key, value in spec.items()
+                                 if key != "conditions"}, conditions=json.dumps(conditions))
+            segment.full_clean()
+            segment.save()
+            self.created.append(f"segment {segment.name}")
 
     def ensure_home(self):
         """The HomePage under the tree root, replacing Wagtail's "Welcome" placeholder."""
