@@ -50,6 +50,7 @@ from bench.harness import (  # noqa: E402
     paired_ratio,
     plugin_is_on,
     print_checks,
+    recorded_events,
     run_on_databases,
     serve_as_worker,
 )
@@ -216,9 +217,7 @@ class Worker(PageWorker):
                                f" {expected}: scoring does not do what the benchmark says.")
 
     def event_count(self):
-        from wagtail_leadscore.models import Event
-
-        return Event.objects.count()
+        return recorded_events()
 
     def global_score(self):
         from wagtail_leadscore.models import Score

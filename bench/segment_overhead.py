@@ -21,6 +21,7 @@ Run from the repository root:
     .venv/bin/python bench/segment_overhead.py --database-url \\
         postgres://postgres@127.0.0.1:5432/leadscore_bench_segments  # PostgreSQL
     .venv/bin/python bench/segment_overhead.py --all      # both, one after the other
+    .venv/bin/python bench/segment_overhead.py --all --serve-only  # no rebuild part
 
 The exit status is 1 if a target is missed.
 """
@@ -65,6 +66,8 @@ REBUILD_CONTACTS, REBUILD_VIEWS = 100_000, 2_000_000
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
+    parser.add_argument("--serve-only", action="store_true",
+                        help="measure the serve time only, not the rebuild")
     parser.add_argument("--rebuild-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -75,7 +78,7 @@ def main():
     def run(env, title):
         samples, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
         passed = report(title, info["tracked"], samples, queries, args)
-        if title.startswith("PostgreSQL"):
+        if title.startswith("PostgreSQL") and not args.serve_only:
             passed = report_rebuild(env) and passed
         return passed
 
@@ -200,12 +203,6 @@ class Worker(ScoringWorker):
     def prepare(self, scenario):
         return super().prepare(page_of(scenario))
 
-    def event_count(self):
-        """The views' events: not the segment_entered ones of the first views."""
-        from wagtail_leadscore.models import Event
-
-        return Event.objects.exclude(type__in=("segment_entered", "segment_left")).count()
-
     def snapshot(self, scenario):
         return super().snapshot(page_of(scenario))
 
@@ -240,7 +237,7 @@ def rebuild_worker():
     result = {"contacts": REBUILD_CONTACTS, "views": REBUILD_VIEWS,
               "generate_seconds": time.perf_counter() - started}
     segment = Segment.objects.create(
-        name="Passive-house readers", is_active=True, conditions=json.dumps([
+        name="Bench: passive-house readers", is_active=True, conditions=json.dumps([
             {"type": "visited_url", "value": {"match": "url_contains", "url": "passive"}}]))
     for name in ("first", "again"):
         started = time.perf_counter()

@@ -60,6 +60,7 @@ from bench.harness import (  # noqa: E402
     paired_ratio,
     plugin_is_on,
     print_checks,
+    recorded_events,
     run_on_databases,
     serve_as_worker,
 )
@@ -219,11 +220,7 @@ class Worker(PageWorker):
         )
 
     def event_count(self):
-        if not self.tracked:
-            return None
-        from wagtail_leadscore.models import Event
-
-        return Event.objects.count()
+        return recorded_events() if self.tracked else None
 
     def count_queries(self):
         """The SQL queries of one request of each scenario, in the steady state."""
