@@ -4,6 +4,8 @@ from django.db import connections
 from django.test import Client
 from wagtail.models import Page
 
+from .mail_server import MailServer
+
 HUMAN_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Safari/537.36"
@@ -67,3 +69,15 @@ def fresh_scoring_caches():
     yield
     sources.clear()
     active_segments.clear()
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A running SMTP server; Django's SMTP backend sends to it."""
+    server = MailServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_TIMEOUT = 10
+    yield server
+    server.stop()

@@ -79,6 +79,23 @@ DEFAULTS = {
     # Read when the models load (a StreamField's blocks are fixed then): run makemigrations
     # after changing it.
     "SEGMENT_CONDITION_TYPES": {},
+    # Email. Links in emails point here (None: WAGTAILADMIN_BASE_URL, else the default
+    # site's root URL).
+    "MAIL_BASE_URL": None,
+    # At most one marketing email per contact per this many days (0: no cap); a capped
+    # email is deferred, never dropped. Transactional email is exempt.
+    "MAIL_FREQUENCY_CAP_DAYS": 7,
+    # Messages per batch (one SMTP connection), and how long a claimed batch is held
+    # before another worker may take over what a dead worker left.
+    "MAIL_BATCH_SIZE": 100,
+    "MAIL_LEASE_SECONDS": 300,
+    # A temporary failure is retried after 60 s, 120 s, 240 s, ...; then the row fails.
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_MAX_ATTEMPTS": 6,
+    # A click this soon after delivery is a mail scanner's (0: timing never decides).
+    "MAIL_SCANNER_SECONDS": 10,
+    # Regexes matched against the User-Agent of clicks, on top of the known scanners.
+    "MAIL_SCANNER_USER_AGENTS": (),
 }
 
 

@@ -47,6 +47,10 @@ class Contact(models.Model):
     stage_changed_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
     fit_score = models.IntegerField(_("fit score"), default=0)
     fit_grade = models.CharField(_("fit grade"), max_length=1, default="D")
+    # Email: no marketing email after an unsubscribe, no email at all after a hard bounce.
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True,
+                                           editable=False)
+    bounced_at = models.DateTimeField(_("email bounced"), null=True, blank=True, editable=False)
     tags = TaggableManager(verbose_name=_("tags"), through="wagtail_leadscore.ContactTag",
                            blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -205,6 +209,7 @@ class ApiKey(models.Model):
 
 # Models of the parts of leadscore, imported so that Django registers them with this app.
 from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
+from .mail.models import Email, OutboxMessage  # noqa: E402, F401
 from .profiling.models import ProfileSubmission  # noqa: E402, F401
 from .scoring.models import (  # noqa: E402, F401
     FitRule,

@@ -15,6 +15,11 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.refresh_time_based_segments",
         "schedule_type": "H",
     },
+    "wagtail_leadscore: send the outbox": {
+        "func": "wagtail_leadscore.tasks.send_outbox",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
 }
 
 

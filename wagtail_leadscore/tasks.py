@@ -1,6 +1,7 @@
 """django-q2 entry points. Thin: each calls into the module that owns the work."""
 
 from .lifecycle.transitions import qualify_candidates
+from .mail import outbox
 from .scoring import aging, fit
 from .segments import rebuild as segment_rebuild
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
@@ -34,3 +35,8 @@ def rebuild_segment(segment_id):
 def refresh_time_based_segments():
     """Hourly: segments with "within N days" or activity conditions change with time."""
     return segment_rebuild.rebuild_time_based()
+
+
+def send_outbox():
+    """Every minute: the due emails, in batches over one SMTP connection each."""
+    return outbox.send_due()

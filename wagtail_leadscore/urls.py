@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .api import views as api_views
+from .mail import views as mail_views
 from .profiling import documents as profiling_documents
 from .profiling import views as profiling_views
 from .tracking import views as tracking_views
@@ -15,4 +16,7 @@ urlpatterns = [
     path("documents/<str:token>/", profiling_documents.gated_document, name="gated_document"),
     path("api/contacts/", api_views.contacts, name="api_contacts"),
     path("api/events/", api_views.events, name="api_events"),
+    path("m/c/<str:token>/", mail_views.click, name="mail_click"),
+    path("m/o/<str:token>/", mail_views.open_pixel, name="mail_open"),
+    path("m/u/<str:token>/", mail_views.unsubscribe, name="mail_unsubscribe"),
 ]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from .admin import reports
+from .admin import mail, reports
 from .admin.viewsets import LeadscoreViewSetGroup
 from .profiling.submit import receive_form
 from .tracking.pageviews import record_page_view
@@ -36,7 +36,7 @@ register_snippet(LeadscoreViewSetGroup)
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
-    return reports.urlpatterns
+    return [*reports.urlpatterns, *mail.urlpatterns]
 
 
 @hooks.register("register_reports_menu_item")
@@ -44,4 +44,12 @@ def register_tagged_pages_menu_item():
     return reports.TaggedPagesMenuItem(
         _("Lead scoring: tagged pages"), reverse("leadscore_tagged_pages"),
         name="leadscore-tagged-pages", icon_name="sliders", order=1300,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_outbox_menu_item():
+    return mail.OutboxMenuItem(
+        _("Lead scoring: outbox"), reverse("leadscore_outbox"),
+        name="leadscore-outbox", icon_name="mail", order=1310,
     )

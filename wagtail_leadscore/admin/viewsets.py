@@ -1,5 +1,5 @@
-"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring and
-segment snippets, and API keys."""
+"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring, segment
+and email snippets, and API keys."""
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import ApiKey, Contact
 from .contact_scores import scoring_context
+from .mail import EmailViewSet
 from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
 from .segments import SegmentViewSet
 
@@ -86,6 +87,7 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
         ScoringRuleViewSet,
         FitRuleViewSet,
         SegmentViewSet,
+        EmailViewSet,
         TopicViewSet,
         ApiKeyViewSet("leadscore_api_keys"),
     )

@@ -1,0 +1,70 @@
+"""A real SMTP server on loopback (aiosmtpd), for tests that read what actually arrives."""
+
+import email
+import email.policy
+import socket
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """The aiosmtpd handler: every accepted message, parsed. ``refuse`` holds addresses it
+    answers 550 for (a hard bounce); ``hold_rcpt``, when set, blocks each RCPT until it is
+    released (a worker can then be killed mid-batch)."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = set()
+        self.hold_rcpt = None
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user"
+        if self.hold_rcpt is not None:
+            import asyncio
+
+            while not self.hold_rcpt.is_set():
+                await asyncio.sleep(0.01)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(parsed)
+        return "250 Message accepted for delivery"
+
+    def to(self, address):
+        return [message for message in self.messages if message["To"] == address]
+
+
+class MailServer:
+    def __init__(self):
+        self.inbox = Inbox()
+        self.port = free_port()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def html_part(message):
+    return message.get_body(("html",)).get_content()
+
+
+def text_part(message):
+    return message.get_body(("plain",)).get_content()

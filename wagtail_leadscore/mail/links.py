@@ -1,0 +1,52 @@
+"""Signed links of a sent message: a click redirect per link, the open pixel and the
+unsubscribe page. Each token signs the message id (and the link's position): the
+destination comes from the outbox row, so a token can only ever lead where the email did,
+and nothing is appended to the destination (no tracking data leaks to other sites)."""
+
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from ..conf import get_setting
+
+CLICK_SALT = "wagtail_leadscore.mail.click"
+OPEN_SALT = "wagtail_leadscore.mail.open"
+UNSUBSCRIBE_SALT = "wagtail_leadscore.mail.unsubscribe"
+
+
+def sign(salt, *parts):
+    return signing.Signer(salt=salt).sign(".".join(str(part) for part in parts))
+
+
+def unsign(salt, token, count):
+    """The ``count`` integers a token signs, or None if it was tampered with."""
+    try:
+        parts = signing.Signer(salt=salt).unsign(token).split(".")
+    except signing.BadSignature:
+        return None
+    if len(parts) != count or not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
+
+
+def site_url():
+    """Where links in emails point: MAIL_BASE_URL, else WAGTAILADMIN_BASE_URL, else the
+    default Wagtail site's root URL."""
+    base = get_setting("MAIL_BASE_URL") or getattr(settings, "WAGTAILADMIN_BASE_URL", "")
+    if not base:
+        from wagtail.models import Site
+
+        site = Site.objects.filter(is_default_site=True).first()
+        base = site.root_url if site is not None else ""
+    return base.rstrip("/") + "/"
+
+
+def absolute(url):
+    return urljoin(site_url(), url)
+
+
+def link_template(name):
+    """The absolute URL of the view ``name`` with ``TOKEN`` where its token goes."""
+    return absolute(reverse(f"wagtail_leadscore:{name}", args=["TOKEN"]))
