@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd), for tests that read what actually arrives."""
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -16,23 +17,32 @@ def free_port():
 
 class Inbox:
     """The aiosmtpd handler: every accepted message, parsed. ``refuse`` holds addresses it
-    answers 550 for (a hard bounce); ``hold_rcpt``, when set, blocks each RCPT until it is
-    released (a worker can then be killed mid-batch)."""
+    answers 550 for (a hard bounce). ``hold_after(n)``: once n messages arrived, the next
+    RCPT waits (``holding`` is set) until ``release()``, so a sending worker can be killed
+    in the middle of a batch, before its message was accepted."""
 
     def __init__(self):
         self.messages = []
         self.refuse = set()
-        self.hold_rcpt = None
         self.lock = threading.Lock()
+        self.held_after = None
+        self.holding = threading.Event()
+        self.released = threading.Event()
+
+    def hold_after(self, count):
+        self.held_after = count
+
+    def release(self):
+        self.released.set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such user"
-        if self.hold_rcpt is not None:
-            import asyncio
-
-            while not self.hold_rcpt.is_set():
+        if self.held_after is not None and len(self.messages) >= self.held_after:
+            self.holding.set()
+            while not self.released.is_set():
                 await asyncio.sleep(0.01)
+            return "421 4.3.0 Closing"  # the client is gone by now
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

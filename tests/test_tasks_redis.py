@@ -182,3 +182,39 @@ def test_prune_task_runs_on_a_real_qcluster(redis_queue, visitors):
     task = fetch(task_id)
     assert task.success and task.cluster == redis_queue.name
     assert_pruned(visitors)
+
+
+def test_two_qcluster_workers_share_the_outbox_and_send_each_email_once(
+        redis_queue, mail_server, settings_leadscore, monkeypatch):
+    """Two send_outbox tasks at once on a qcluster of two workers, in batches of 5: the
+    leases (SKIP LOCKED) keep the workers off each other's rows; nothing is sent twice or
+    left behind."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("a qcluster's processes cannot see an in-memory SQLite test database; "
+                    "runs with DATABASE_URL=postgres://...")
+    from wagtail_leadscore.mail.models import OutboxMessage, Status
+    from wagtail_leadscore.mail.outbox import enqueue
+
+    from .test_mail import make_email
+
+    settings_leadscore(MAIL_BATCH_SIZE=5)
+    monkeypatch.setattr(Conf, "WORKERS", 2)
+    email = make_email()
+    addresses = [f"reader{number}@example.com" for number in range(30)]
+    for address in addresses:
+        enqueue(identify(None, address), email, f"test:{address}")
+    task_ids = [async_task("wagtail_leadscore.tasks.send_outbox") for _ in range(2)]
+    connections.close_all()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    cluster = Cluster()
+    try:
+        cluster.start()
+        outcomes = [result(task_id, wait=60_000) for task_id in task_ids]
+    finally:
+        if cluster.sentinel is not None:
+            cluster.stop()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert sum(outcome.get("sent", 0) for outcome in outcomes) == 30
+    assert sorted(message["To"] for message in mail_server.inbox.messages) == sorted(addresses)
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.SENT}
