@@ -54,7 +54,7 @@ SETTING_RULES = (
     ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH", "ENGAGED_SCORE",
               "SCORING_CACHE_SECONDS", "REBUILD_BATCH_EVENTS", "FORM_RATE_LIMIT",
               "MAIL_BATCH_SIZE", "MAIL_LEASE_SECONDS", "MAIL_RETRY_SECONDS",
-              "MAIL_MAX_ATTEMPTS"),
+              "MAIL_MAX_ATTEMPTS", "ENGAGEMENT_ACTIVE_DAYS", "ENGAGEMENT_INACTIVE_DAYS"),
      is_positive_int, "must be a positive integer"),
     ("E021", ("FORM_MIN_SECONDS",),
      lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -96,6 +96,10 @@ DEFAULTS = {
     "MAIL_SCANNER_SECONDS": 10,
     # Regexes matched against the User-Agent of clicks, on top of the known scanners.
     "MAIL_SCANNER_USER_AGENTS": (),
+    # Engagement: active if the contact did something within ACTIVE_DAYS, inactive after
+    # INACTIVE_DAYS of nothing (no marketing email then), cooling in between.
+    "ENGAGEMENT_ACTIVE_DAYS": 30,
+    "ENGAGEMENT_INACTIVE_DAYS": 90,
 }
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
-from .lifecycle.stages import CONTACT_STAGES, Stage
+from .lifecycle.stages import CONTACT_STAGES, Engagement, Stage
 
 
 class Contact(models.Model):
@@ -47,6 +47,9 @@ class Contact(models.Model):
     stage_changed_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
     fit_score = models.IntegerField(_("fit score"), default=0)
     fit_grade = models.CharField(_("fit grade"), max_length=1, default="D")
+    # Set daily from the last thing the contact did (lifecycle.engagement).
+    engagement = models.CharField(_("engagement"), max_length=10, choices=Engagement.choices,
+                                  default=Engagement.ACTIVE, editable=False)
     # Email: no marketing email after an unsubscribe, no email at all after a hard bounce.
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True,
                                            editable=False)
@@ -115,6 +118,11 @@ class Visitor(models.Model):
 
 class Event(models.Model):
     """One thing a visitor or contact did: the append-only log everything derives from."""
+
+    # What the system concluded or did, not what the person did: no sign of activity
+    # (segments' "active within N days", engagement). A mail scanner's click is not either.
+    SYSTEM_TYPES = frozenset({"segment_entered", "segment_left", "stage_change",
+                              "lead_qualified", "email_sent", "email_scan"})
 
     type = models.CharField(_("type"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)

@@ -15,6 +15,10 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.refresh_time_based_segments",
         "schedule_type": "H",
     },
+    "wagtail_leadscore: update engagement": {
+        "func": "wagtail_leadscore.tasks.update_engagement",
+        "schedule_type": "D",
+    },
     "wagtail_leadscore: send the outbox": {
         "func": "wagtail_leadscore.tasks.send_outbox",
         "schedule_type": "I",

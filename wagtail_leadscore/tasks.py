@@ -1,5 +1,6 @@
 """django-q2 entry points. Thin: each calls into the module that owns the work."""
 
+from .lifecycle.engagement import update_engagement as _update_engagement
 from .lifecycle.transitions import qualify_candidates
 from .mail import outbox
 from .scoring import aging, fit
@@ -40,3 +41,8 @@ def refresh_time_based_segments():
 def send_outbox():
     """Every minute: the due emails, in batches over one SMTP connection each."""
     return outbox.send_due()
+
+
+def update_engagement():
+    """Daily: active, cooling or inactive, from what each contact last did."""
+    return _update_engagement()

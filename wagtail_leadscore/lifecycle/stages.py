@@ -24,3 +24,11 @@ CONTACT_STAGES = [choice for choice in Stage.choices
                   if choice[0] not in (Stage.ANONYMOUS, Stage.ENGAGED)]
 # The lead definition can turn only these into leads; sales decides about the others.
 QUALIFIABLE_STAGES = (Stage.PROSPECT, Stage.NURTURE)
+
+
+class Engagement(models.TextChoices):
+    """How recently a contact did anything (``lifecycle.engagement``)."""
+
+    ACTIVE = "active", _("Active")
+    COOLING = "cooling", _("Cooling")
+    INACTIVE = "inactive", _("Inactive")

@@ -4,9 +4,9 @@ share the work), sends them over one SMTP connection and marks each one sent as 
 server accepted it. A worker killed mid-batch leaves the rows it had not finished claimed
 until their lease expires; the next run sends those, and only those, again.
 
-Checked at send time, not when enqueueing: bounced contacts get nothing, unsubscribed ones
-no marketing email, and a marketing email within the frequency cap of the previous one is
-deferred (its ``send_after`` moves), never dropped.
+Checked at send time, not when enqueueing: bounced contacts get nothing, unsubscribed and
+inactive ones no marketing email, and a marketing email within the frequency cap of the
+previous one is deferred (its ``send_after`` moves), never dropped.
 """
 
 import logging
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ..conf import get_setting
 from ..events import record_event
+from ..lifecycle.engagement import inactive_among
 from .models import EmailKind, OutboxMessage, Status
 from .render import PreparedEmail
 
@@ -70,9 +71,11 @@ def send_batch(batch, now=None):
     now = now or timezone.now()
     outcomes = Counter()
     last_sent = last_marketing_sends(batch, now)
+    inactive = inactive_among({message.contact_id for message in batch
+                               if message.email.kind == EmailKind.MARKETING}, now)
     sendable = []
     for message in batch:
-        outcome = held_back(message, last_sent, now)
+        outcome = held_back(message, last_sent, inactive, now)
         if outcome:
             outcomes[outcome] += 1
         else:
@@ -107,12 +110,14 @@ def send_batch(batch, now=None):
     return outcomes
 
 
-def held_back(message, last_sent, now):
-    """"suppressed" (bounced, or unsubscribed from marketing email), "deferred" (within the
-    frequency cap; ``send_after`` moves to when it may go), or None: send it."""
+def held_back(message, last_sent, inactive, now):
+    """"suppressed" (bounced; or marketing email to an unsubscribed or inactive contact),
+    "deferred" (within the frequency cap; ``send_after`` moves to when it may go), or None:
+    send it."""
     contact = message.contact
     marketing = message.email.kind == EmailKind.MARKETING
-    if contact.bounced_at or (marketing and contact.unsubscribed_at):
+    if contact.bounced_at or (marketing and (contact.unsubscribed_at
+                                             or contact.pk in inactive)):
         release(message, status=Status.SUPPRESSED)
         return "suppressed"
     if marketing:

@@ -352,8 +352,6 @@ class TagBlock(ConditionBlock):
         return Q(pk__in=tagged.values("content_object_id"))
 
 
-# What the system concluded, not what the person did: no sign of activity.
-DERIVED_EVENT_TYPES = ("segment_entered", "segment_left", "stage_change", "lead_qualified")
 ACTIVITY = (("active", _("active within the last")), ("inactive", _("inactive for")))
 
 
@@ -366,12 +364,12 @@ class ActivityBlock(ConditionBlock):
         label = _("Active or inactive")
 
     def compile(self, value, scope):
-        done = Event.objects.exclude(type__in=DERIVED_EVENT_TYPES)
+        done = Event.objects.exclude(type__in=Event.SYSTEM_TYPES)
         active = events_q(scope, done, within_days=value["days"])
         return active if value["activity"] == "active" else ~active
 
     def changed_by(self, value, event):
-        return event.type not in DERIVED_EVENT_TYPES
+        return event.type not in Event.SYSTEM_TYPES
 
     def only_grows(self, value):
         return value["activity"] == "active"
