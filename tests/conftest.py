@@ -81,3 +81,14 @@ def mail_server(settings):
     settings.EMAIL_TIMEOUT = 10
     yield server
     server.stop()
+
+
+@pytest.fixture
+def api_key(db):
+    """A valid HTTP API key (the raw key, as a client sends it)."""
+    from wagtail_leadscore.models import ApiKey
+
+    key = ApiKey(name="CRM")
+    raw = key.set_new_key()
+    key.save()
+    return raw

@@ -8,14 +8,6 @@ from wagtail_leadscore.models import ApiKey, Contact, Event
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api_key():
-    key = ApiKey(name="CRM")
-    raw = key.set_new_key()
-    key.save()
-    return raw
-
-
 def post(client, url, payload, key=None, **extra):
     if key:
         extra["HTTP_AUTHORIZATION"] = f"Bearer {key}"

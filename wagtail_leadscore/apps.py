@@ -11,6 +11,8 @@ class WagtailLeadscoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
+        from .automation.engine import active_rules, run_rules
+        from .automation.models import AutomationRule
         from .events import event_recorded, join_visitor_event_inserts
         from .schedules import ensure_schedules
         from .scoring.engine import score_recorded_event, scoring_insert
@@ -23,6 +25,11 @@ class WagtailLeadscoreConfig(AppConfig):
         event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
         # After scoring: score conditions read the scores this event changed.
         event_recorded.connect(membership.update_on_event, dispatch_uid="leadscore_segments")
+        # After segments: rules read segment memberships and react to their events.
+        event_recorded.connect(run_rules, dispatch_uid="leadscore_automation")
+        for signal in (post_save, post_delete):
+            signal.connect(active_rules.clear, sender=AutomationRule,
+                           dispatch_uid=f"leadscore_rules_{signal is post_save}")
         join_visitor_event_inserts(membership.membership_read)
         membership.connect_signals()
         join_visitor_event_inserts(scoring_insert)

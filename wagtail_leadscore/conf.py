@@ -96,6 +96,9 @@ DEFAULTS = {
     "MAIL_SCANNER_SECONDS": 10,
     # Regexes matched against the User-Agent of clicks, on top of the known scanners.
     "MAIL_SCANNER_USER_AGENTS": (),
+    # More automation action types: {"name": "dotted.path.to.ActionBlockSubclass"}; read
+    # when the models load: run makemigrations after changing it.
+    "AUTOMATION_ACTION_TYPES": {},
     # Engagement: active if the contact did something within ACTIVE_DAYS, inactive after
     # INACTIVE_DAYS of nothing (no marketing email then), cooling in between.
     "ENGAGEMENT_ACTIVE_DAYS": 30,

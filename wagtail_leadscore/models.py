@@ -216,6 +216,7 @@ class ApiKey(models.Model):
 
 
 # Models of the parts of leadscore, imported so that Django registers them with this app.
+from .automation.models import AutomationRule, AutomationRun  # noqa: E402, F401
 from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
 from .mail.models import Email, OutboxMessage  # noqa: E402, F401
 from .profiling.models import ProfileSubmission  # noqa: E402, F401

@@ -15,6 +15,11 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.refresh_time_based_segments",
         "schedule_type": "H",
     },
+    "wagtail_leadscore: resume automations": {
+        "func": "wagtail_leadscore.tasks.resume_automations",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
     "wagtail_leadscore: update engagement": {
         "func": "wagtail_leadscore.tasks.update_engagement",
         "schedule_type": "D",

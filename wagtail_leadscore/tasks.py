@@ -1,5 +1,6 @@
 """django-q2 entry points. Thin: each calls into the module that owns the work."""
 
+from .automation import engine as automation
 from .lifecycle.engagement import update_engagement as _update_engagement
 from .lifecycle.transitions import qualify_candidates
 from .mail import outbox
@@ -46,3 +47,8 @@ def send_outbox():
 def update_engagement():
     """Daily: active, cooling or inactive, from what each contact last did."""
     return _update_engagement()
+
+
+def resume_automations():
+    """Every minute: automation runs whose "wait, then continue" is over go on."""
+    return automation.resume_due()

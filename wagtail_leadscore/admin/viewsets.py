@@ -1,5 +1,5 @@
-"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring, segment
-and email snippets, and API keys."""
+"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring, segment,
+email and automation snippets, and API keys."""
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +8,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import ApiKey, Contact
+from .automation import AutomationRuleViewSet
 from .contact_scores import scoring_context
 from .mail import EmailViewSet
 from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
@@ -88,6 +89,7 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
         FitRuleViewSet,
         SegmentViewSet,
         EmailViewSet,
+        AutomationRuleViewSet,
         TopicViewSet,
         ApiKeyViewSet("leadscore_api_keys"),
     )

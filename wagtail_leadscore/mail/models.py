@@ -59,6 +59,8 @@ class OutboxMessage(models.Model):
     email = models.ForeignKey(Email, on_delete=models.PROTECT, related_name="messages")
     contact = models.ForeignKey("wagtail_leadscore.Contact", on_delete=models.CASCADE,
                                 related_name="outbox_messages")
+    # Set for email about the contact to someone else (a sales alert); else the contact's.
+    to_email = models.EmailField(_("to"), blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True,
                               help_text="What enqueued it, e.g. rule:3 or step:7.")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices,

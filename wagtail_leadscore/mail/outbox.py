@@ -28,13 +28,16 @@ from .render import PreparedEmail
 logger = logging.getLogger(__name__)
 
 
-def enqueue(contact, email, key, *, send_after=None, source="", frequency_cap_days=None):
+def enqueue(contact, email, key, *, send_after=None, source="", frequency_cap_days=None,
+            to_email=""):
     """The outbox row for ``key``, created if new (a second call with the same key returns
-    the first row untouched: the occurrence is sent once)."""
+    the first row untouched: the occurrence is sent once). ``to_email``: email about the
+    contact to someone else (a sales alert), which the contact's unsubscribe, bounce,
+    engagement and frequency cap do not hold back."""
     message, _ = OutboxMessage.objects.get_or_create(key=key[:200], defaults={
         "contact": contact, "email": email, "source": source[:100],
         "send_after": send_after or timezone.now(),
-        "frequency_cap_days": frequency_cap_days})
+        "frequency_cap_days": frequency_cap_days, "to_email": to_email})
     return message
 
 
@@ -71,8 +74,8 @@ def send_batch(batch, now=None):
     now = now or timezone.now()
     outcomes = Counter()
     last_sent = last_marketing_sends(batch, now)
-    inactive = inactive_among({message.contact_id for message in batch
-                               if message.email.kind == EmailKind.MARKETING}, now)
+    inactive = inactive_among({message.contact_id for message in batch if not message.to_email
+                               and message.email.kind == EmailKind.MARKETING}, now)
     sendable = []
     for message in batch:
         outcome = held_back(message, last_sent, inactive, now)
@@ -84,9 +87,12 @@ def send_batch(batch, now=None):
         return outcomes
     prepared, built = {}, []
     for message in sendable:
-        if message.email_id not in prepared:
-            prepared[message.email_id] = PreparedEmail(message.email)
-        mail, message.links = prepared[message.email_id].build(message)
+        # Email about the contact to someone else is not tracked: its clicks and opens are
+        # not the contact's, and its reader must not unsubscribe the contact.
+        kind = (message.email_id, not message.to_email)
+        if kind not in prepared:
+            prepared[kind] = PreparedEmail(message.email, tracked=not message.to_email)
+        mail, message.links = prepared[kind].build(message)
         built.append((message, mail))
     # Stored before the messages leave: a click can come at once.
     OutboxMessage.objects.bulk_update(sendable, ["links"])
@@ -102,7 +108,8 @@ def send_batch(batch, now=None):
     try:
         for message, mail in built:
             outcome = deliver(message, mail, connection, now)
-            if outcome == "sent" and message.email.kind == EmailKind.MARKETING:
+            if (outcome == "sent" and not message.to_email
+                    and message.email.kind == EmailKind.MARKETING):
                 last_sent[message.contact_id] = message.sent_at
             outcomes[outcome] += 1
     finally:
@@ -115,6 +122,8 @@ def held_back(message, last_sent, inactive, now):
     "deferred" (within the frequency cap; ``send_after`` moves to when it may go), or None:
     send it."""
     contact = message.contact
+    if message.to_email:
+        return None
     marketing = message.email.kind == EmailKind.MARKETING
     if contact.bounced_at or (marketing and (contact.unsubscribed_at
                                              or contact.pk in inactive)):
@@ -135,7 +144,9 @@ def deliver(message, mail, connection, now):
         mail.connection = connection
         mail.send()
     except smtplib.SMTPRecipientsRefused as error:
-        message.contact.__class__.objects.filter(pk=message.contact_id).update(bounced_at=now)
+        if not message.to_email:  # the contact's own address bounced
+            message.contact.__class__.objects.filter(pk=message.contact_id).update(
+                bounced_at=now)
         release(message, status=Status.FAILED, last_error=str(error)[:1000])
         return "failed"
     except (smtplib.SMTPException, OSError) as error:
@@ -162,7 +173,7 @@ def last_marketing_sends(batch, now):
         return {}
     rows = (OutboxMessage.objects.filter(
         contact__in={message.contact_id for message in batch}, status=Status.SENT,
-        email__kind=EmailKind.MARKETING, sent_at__gt=now - timedelta(days=longest))
+        email__kind=EmailKind.MARKETING, to_email="", sent_at__gt=now - timedelta(days=longest))
         .values("contact").annotate(last=Max("sent_at")).values_list("contact", "last"))
     return dict(rows)
 

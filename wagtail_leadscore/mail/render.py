@@ -27,19 +27,25 @@ UNSUBSCRIBE_MARK = "leadscore-unsubscribe-mark"
 
 class PreparedEmail:
     """``email`` rendered and parsed once: HTML and text with marks where each message's
-    signed links go, and the destinations of the tracked links (merge fields not filled)."""
+    signed links go, and the destinations of the tracked links (merge fields not filled).
+    Untracked (``tracked=False``, email about a contact to someone else): links as they
+    are, no pixel, no unsubscribe."""
 
-    def __init__(self, email):
+    def __init__(self, email, tracked=True):
         self.email = email
-        self.marketing = email.kind == EmailKind.MARKETING
+        self.marketing = tracked and email.kind == EmailKind.MARKETING
         html = render_to_string("wagtail_leadscore/mail/email.html", {
             "email": email, "unsubscribe_url": UNSUBSCRIBE_MARK if self.marketing else None})
         soup = BeautifulSoup(html, "html.parser")
-        self.links = rewrite_links(soup)
+        self.links = rewrite_links(soup) if tracked else []
+        if not tracked:
+            for anchor in soup.find_all("a", href=True):
+                anchor["href"] = absolute(anchor["href"].strip())
         self.text = text_part(soup)
-        pixel = soup.new_tag("img", src=OPEN_MARK, width="1", height="1", alt="",
-                             style="display:block;border:0")
-        (soup.body or soup).append(pixel)
+        if tracked:
+            pixel = soup.new_tag("img", src=OPEN_MARK, width="1", height="1", alt="",
+                                 style="display:block;border:0")
+            (soup.body or soup).append(pixel)
         self.html = str(soup)
         self.urls = {name: link_template(name)
                      for name in ("mail_click", "mail_open", "mail_unsubscribe")}
@@ -57,7 +63,8 @@ class PreparedEmail:
             html, text = html.replace(mark, url), text.replace(mark, url)
         mail = EmailMultiAlternatives(
             subject=merge(self.email.subject, contact), body=text,
-            from_email=self.email.from_email or settings.DEFAULT_FROM_EMAIL, to=[contact.email],
+            from_email=self.email.from_email or settings.DEFAULT_FROM_EMAIL,
+            to=[message.to_email or contact.email],
             headers=headers(message, dict(marks)[UNSUBSCRIBE_MARK] if self.marketing else None))
         mail.attach_alternative(html, "text/html")
         return mail, [merge(link, contact) for link in self.links]

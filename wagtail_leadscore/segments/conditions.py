@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, F, Q, TextField, Value, When
-from django.db.models.functions import Concat
+from django.db.models import Case, Count, F, FloatField, Q, TextField, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Concat
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual, Regex
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
@@ -22,6 +24,7 @@ from wagtail.snippets.blocks import SnippetChooserBlock
 from ..conf import get_setting
 from ..lifecycle.stages import Stage
 from ..models import Contact, Event, Visitor
+from ..scoring.fit import as_number
 from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
 from ..scoring.triggers import TRIGGERS, exact_target, split_words
 
@@ -294,7 +297,11 @@ FACT_OPERATORS = (
     ("iexact", _("equals")),
     ("icontains", _("contains")),
     ("in", _("is one of (comma separated)")),
+    ("gte", _("is a number at least")),
+    ("lte", _("is a number at most")),
 )
+NUMERIC_TEXT = r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"
+NUMERIC_COMPARISONS = {"gte": GreaterThanOrEqual, "lte": LessThanOrEqual}
 CUSTOM_FACT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
@@ -316,6 +323,8 @@ class FactBlock(ConditionBlock):
         if fact not in ("email", *Contact.PROFILE_FIELDS) and not CUSTOM_FACT.match(fact):
             errors["fact"] = _("Use a profile field or a custom fact key of letters, digits "
                                "and underscores.")
+        if value["operator"] in NUMERIC_COMPARISONS and as_number(value["value"]) is None:
+            errors["value"] = _("Give a number.")
         return clean_struct(self, value, errors)
 
     def reads_contact(self, value):
@@ -326,6 +335,12 @@ class FactBlock(ConditionBlock):
             return NOTHING
         fact = value["fact"].strip()
         field = fact if fact in ("email", *Contact.PROFILE_FIELDS) else f"facts__{fact}"
+        if value["operator"] in NUMERIC_COMPARISONS:
+            # Facts that are numbers (60000, "60000"); anything else never compares.
+            text = F(fact) if "__" not in field else KeyTextTransform(fact, "facts")
+            number = Case(When(Regex(text, NUMERIC_TEXT), then=Cast(text, FloatField())),
+                          default=None, output_field=FloatField())
+            return Q(NUMERIC_COMPARISONS[value["operator"]](number, as_number(value["value"])))
         if value["operator"] == "in":
             choices = [choice.strip() for choice in value["value"].split(",") if choice.strip()]
             return Q(*[Q(**{f"{field}__iexact": choice}) for choice in choices], _connector=Q.OR)

@@ -112,17 +112,22 @@ class Segment(SlugFromNameMixin, models.Model):
         return self.memberships.filter(contact=contact).exists()
 
     def probe(self):
-        """Validate the conditions by applying them (what only the database can judge, e.g.
-        its regular expression syntax): a form error instead of a failing rebuild."""
+        """Validate the conditions by applying them: a form error, not a failing rebuild."""
         from .rebuild import count_members
 
-        try:
-            with transaction.atomic():
-                count_members(self, timezone.now())
-        except DatabaseError as error:
-            raise ValidationError({"conditions": _(
-                "The database cannot apply these conditions: %(error)s") % {
-                "error": error}}) from error
+        apply_conditions_once(lambda: count_members(self, timezone.now()))
+
+
+def apply_conditions_once(apply):
+    """Run ``apply`` (a query of stored conditions) once, so that what only the database can
+    judge, e.g. its regular-expression syntax, is a form error on "conditions"."""
+    try:
+        with transaction.atomic():
+            apply()
+    except DatabaseError as error:
+        raise ValidationError({"conditions": _(
+            "The database cannot apply these conditions: %(error)s") % {"error": error}}
+        ) from error
 
 
 class SegmentMembership(models.Model):

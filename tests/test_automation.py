@@ -1,0 +1,156 @@
+"""Automation rules through public surfaces: events posted to the HTTP API fire rules whose
+conditions are asked of the contact; actions (a sales alert, an email, a tag, a stage, a
+wait) run once per event; waits resume with frozen time; rules are edited in the admin."""
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+
+from wagtail_leadscore.automation.engine import active_rules, resume_due
+from wagtail_leadscore.automation.models import AutomationRule, AutomationRun, RunStatus
+from wagtail_leadscore.lifecycle.stages import Stage
+from wagtail_leadscore.mail.models import Email
+from wagtail_leadscore.mail.outbox import send_due
+from wagtail_leadscore.models import Contact, Event
+
+from .mail_server import html_part, text_part
+from .test_api import EVENTS, post
+from .test_mail import make_email
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+SALES = "sales@timberandsun.example"
+
+
+def rule(name, trigger, actions, value="", conditions=(), **fields):
+    created = AutomationRule(
+        name=name, trigger=trigger, value=value, **fields,
+        conditions=json.dumps([{"type": kind, "value": spec} for kind, spec in conditions]),
+        actions=json.dumps([{"type": kind, "value": spec} for kind, spec in actions]))
+    created.full_clean()
+    created.save()
+    active_rules.clear()
+    return created
+
+
+def fact(name, operator, value):
+    return ("fact", {"fact": name, "operator": operator, "value": value})
+
+
+def alert_email():
+    return Email.objects.create(
+        name="Sales alert", slug="sales-alert", kind="transactional",
+        subject="Hot lead: {{ email }}",
+        body=json.dumps([{"type": "paragraph", "value": (
+            "<p>{{ first_name | Someone }} from {{ company | an unknown company }}: budget "
+            "{{ budget }}, buying in {{ timeframe }}. <a href=\"/admin/\">Open the admin</a>"
+            "</p>")}]))
+
+
+def submit(client, key, email, company="", **facts):
+    """A form submission, as a CRM or form tool reports it through the API."""
+    response = post(client, EVENTS, {"type": "form_submit", "name": "quote-request",
+                                     "email": email, "company": company, "facts": facts,
+                                     "id": f"quote:{email}"}, key=key)
+    assert response.status_code == 201, response.content
+    return Contact.objects.get(email=email)
+
+
+def test_the_seed_rule_a_big_budget_soon_notifies_sales_at_once(client, api_key,
+                                                               mail_server):
+    hot = rule("Big budget, soon", "form_submitted", value="quote-request",
+               conditions=[fact("budget", "gte", "50 000"),
+                           fact("timeframe", "in", "1 month, 2 months")],
+               actions=[("notify_sales", {"to": SALES, "email": alert_email().pk})])
+    buyer = submit(client, api_key, "buyer@example.com", budget=60000, timeframe="2 months",
+                   company="Builders & Co")
+    submit(client, api_key, "small@example.com", budget=40000, timeframe="1 month")
+    submit(client, api_key, "later@example.com", budget="90000", timeframe="next year")
+    submit(client, api_key, "buyer@example.com", budget=60000)  # the same event id: once
+
+    runs = dict(AutomationRun.objects.filter(rule=hot).values_list("contact__email", "status"))
+    assert runs == {"buyer@example.com": RunStatus.DONE, "small@example.com": RunStatus.SKIPPED,
+                    "later@example.com": RunStatus.SKIPPED}
+    assert send_due() == {"sent": 1}
+    assert send_due() == {}
+    [alert] = mail_server.inbox.messages
+    assert alert["To"] == SALES and alert["Subject"] == "Hot lead: buyer@example.com"
+    html = html_part(alert)
+    assert "Builders &amp; Co: budget 60000, buying in 2 months" in html
+    assert "Someone from" in text_part(alert)
+    # About the contact, to someone else: nothing tracked, nothing to unsubscribe from.
+    assert "/leadscore/m/" not in html and "List-Unsubscribe" not in alert
+    assert 'href="http://127.0.0.1:8000/admin/"' in html
+    buyer.refresh_from_db()
+    assert buyer.unsubscribed_at is None and buyer.bounced_at is None
+
+
+def test_a_wait_continues_the_actions_later(client, api_key, mail_server, time_machine):
+    time_machine.move_to(T0, tick=False)
+    welcome = rule("Welcome", "form_submitted", actions=[
+        ("tag", {"operation": "add", "tag": "welcomed"}),
+        ("wait", {"days": 2, "hours": 0}),
+        ("send_email", {"email": make_email("welcome").pk})])
+    contact = submit(client, api_key, "new@example.com")
+    run = AutomationRun.objects.get(rule=welcome)
+    assert (run.status, run.next_action) == (RunStatus.WAITING, 2)
+    assert list(contact.tags.names()) == ["welcomed"]
+    assert send_due() == {}
+
+    time_machine.move_to(T0 + datetime.timedelta(days=1), tick=False)
+    assert resume_due() == 0
+    time_machine.move_to(T0 + datetime.timedelta(days=2), tick=False)
+    assert resume_due() == 1
+    assert resume_due() == 0
+    assert send_due() == {"sent": 1}
+    assert mail_server.inbox.messages[0]["To"] == "new@example.com"
+    assert AutomationRun.objects.get(rule=welcome).status == RunStatus.DONE
+
+
+def test_stages_chain_rules_and_a_loop_stops(client, api_key):
+    rule("Quote means lead", "form_submitted", actions=[("set_stage", {"stage": Stage.LEAD})])
+    rule("Lead to SAL", "stage_changed", value=Stage.LEAD,
+         actions=[("set_stage", {"stage": Stage.SAL})])
+    rule("SAL back to lead", "stage_changed", value=Stage.SAL,
+         actions=[("set_stage", {"stage": Stage.LEAD})])
+    contact = submit(client, api_key, "loop@example.com")
+    contact.refresh_from_db()
+    changes = Event.objects.filter(contact=contact, type="stage_change").count()
+    assert 2 <= changes <= 6  # the chain ran, and stopped at the depth limit
+    assert contact.stage in (Stage.LEAD, Stage.SAL)
+
+
+def test_a_rule_that_runs_once_per_contact(client, api_key):
+    once = rule("Once", "custom_event", value="calculator_used", repeat="once",
+                actions=[("tag", {"operation": "add", "tag": "calculated"})])
+    for number in range(3):
+        post(client, EVENTS, {"type": "custom", "name": "calculator_used",
+                              "email": "calc@example.com", "id": f"calc:{number}"}, key=api_key)
+    assert AutomationRun.objects.filter(rule=once).count() == 1
+
+
+def actions_form(**fields):
+    return {"name": "From the admin", "is_active": "on", "trigger": "url_contains",
+            "value": "pricing", "answer": "", "repeat": "every_time", "match": "all",
+            "conditions-count": "0", "actions-count": "1", "actions-0-type": "tag",
+            "actions-0-deleted": "", "actions-0-order": "0", "actions-0-id": "",
+            "actions-0-value-operation": "add", "actions-0-value-tag": "pricing", **fields}
+
+
+def test_rules_are_edited_in_the_admin_and_bad_input_is_a_form_error(admin_client):
+    add = reverse("wagtailsnippets_wagtail_leadscore_automationrule:add")
+    missing = admin_client.post(add, actions_form(value=""))
+    assert missing.status_code == 200 and "needs a value" in missing.content.decode()
+    regex = admin_client.post(add, actions_form(trigger="url_regex", value="(pricing"))
+    assert regex.status_code == 200 and "Not a valid regular expression" in \
+        regex.content.decode()
+    no_actions = admin_client.post(add, actions_form(**{"actions-count": "0"}))
+    assert no_actions.status_code == 200 and "error-message" in no_actions.content.decode()
+    assert not AutomationRule.objects.exists()
+    assert admin_client.post(add, actions_form()).status_code == 302
+    assert AutomationRule.objects.get().trigger == "url_contains"
+    assert admin_client.get(
+        reverse("wagtailsnippets_wagtail_leadscore_automationrule:list")).status_code == 200

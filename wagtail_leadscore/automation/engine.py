@@ -1,0 +1,162 @@
+"""Running the rules: an ``event_recorded`` receiver (after scoring and segments) finds the
+rules whose trigger the event fires (indexed per event type, cached per process), asks
+their conditions of the contact in one query, and runs their actions; a wait pauses a run
+until the ``resume_automations`` task picks it up. Only contacts run rules: an anonymous
+visitor's events wait until it identifies (its history becomes the contact's)."""
+
+import logging
+import time
+from contextvars import ContextVar
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..conf import get_setting
+from ..db import savepoint_if_in_transaction
+from ..segments.compiler import conditions_q
+from ..segments.conditions import Scope
+from ..segments.models import apply_conditions_once
+from .actions import Pause
+from .models import AutomationRule, AutomationRun, Repeat, RunStatus
+from .triggers import automation_triggers
+
+logger = logging.getLogger(__name__)
+
+# Actions record events (a stage change...) that may fire rules again: this deep at most.
+MAX_DEPTH = 5
+_depth = ContextVar("leadscore_automation_depth", default=0)
+
+
+class ActiveRules:
+    """The active rules with their compiled matchers, by the event type that fires them
+    ("" for any type), loaded once per process and again after an edit (or after
+    SCORING_CACHE_SECONDS, for edits made by another process)."""
+
+    def __init__(self):
+        self._by_type = None
+        self._loaded_at = 0.0
+
+    def for_event(self, event):
+        max_age = get_setting("SCORING_CACHE_SECONDS")
+        if self._by_type is None or time.monotonic() - self._loaded_at >= max_age:
+            self._by_type = self._load()
+            self._loaded_at = time.monotonic()
+        return self._by_type.get(event.type, []) + self._by_type.get("", [])
+
+    def _load(self):
+        triggers = automation_triggers()
+        by_type = {}
+        for rule in AutomationRule.objects.filter(is_active=True).order_by("pk"):
+            trigger = triggers.get(rule.trigger)
+            if trigger is None:
+                logger.warning("Automation rule %s has an unknown trigger %r.", rule.pk,
+                               rule.trigger)
+                continue
+            by_type.setdefault(trigger.event_type, []).append((rule, trigger.compile(rule)))
+        return by_type
+
+    def clear(self, **kwargs):
+        self._by_type = None
+
+
+active_rules = ActiveRules()
+
+
+def run_rules(sender, event, **kwargs):
+    """``event_recorded`` receiver: start the runs of the rules ``event`` fires."""
+    if event.contact_id is None:
+        return
+    rules = active_rules.for_event(event)
+    if not rules:
+        return
+    if _depth.get() >= MAX_DEPTH:
+        logger.warning("Automation stopped at depth %d (event %s): rules fire each other.",
+                       MAX_DEPTH, event.pk)
+        return
+    from ..scoring.sources import sources
+
+    token = _depth.set(_depth.get() + 1)
+    try:
+        for rule, matches in rules:
+            if matches(event, sources.page_path):
+                start_run(rule, event)
+    finally:
+        _depth.reset(token)
+
+
+def start_run(rule, event):
+    """Run ``rule`` for the event's contact, once per event (and once per contact for a
+    rule that runs once). A failure is logged and kept on the run; never raised."""
+    contact_id = event.contact_id
+    if rule.repeat == Repeat.ONCE and AutomationRun.objects.filter(
+            rule=rule, contact_id=contact_id).exists():
+        return None
+    try:
+        with savepoint_if_in_transaction():
+            run = AutomationRun.objects.create(rule=rule, contact_id=contact_id, event=event)
+    except IntegrityError:  # this event started this rule already
+        return None
+    run.rule = rule
+    if not conditions_hold(rule, contact_id):
+        save_run(run, status=RunStatus.SKIPPED)
+        return run
+    continue_run(run)
+    return run
+
+
+def conditions_hold(rule, contact_id, now=None):
+    """The rule's conditions for one contact: one query (none: they hold)."""
+    from ..models import Contact
+
+    if not rule.conditions:
+        return True
+    scope = Scope("contact", now or timezone.now(), contact_id)
+    return Contact.objects.filter(pk=contact_id).filter(
+        conditions_q(rule.match, rule.conditions, scope)).exists()
+
+
+def probe_conditions(rule):
+    """Apply the conditions once, as segments do: a form error, not a failing run."""
+    if rule.conditions:
+        apply_conditions_once(lambda: conditions_hold(rule, 0))
+
+
+def continue_run(run):
+    """Run the actions from ``run.next_action`` on, until the end or a wait."""
+    actions = list(run.rule.actions)
+    for position in range(run.next_action, len(actions)):
+        child = actions[position]
+        try:
+            with savepoint_if_in_transaction():
+                child.block.run(child.value, run, position)
+        except Pause as pause:
+            save_run(run, status=RunStatus.WAITING, next_action=position + 1,
+                     resume_at=pause.until)
+            return
+        except Exception as error:  # noqa: BLE001 - kept on the run, shown in the admin
+            logger.exception("Automation rule %s failed for contact %s.", run.rule_id,
+                             run.contact_id)
+            save_run(run, status=RunStatus.FAILED, next_action=position,
+                     error=f"{child.block_type}: {error}"[:1000])
+            return
+    save_run(run, status=RunStatus.DONE, next_action=len(actions), resume_at=None)
+
+
+def save_run(run, **fields):
+    for name, value in fields.items():
+        setattr(run, name, value)
+    AutomationRun.objects.filter(pk=run.pk).update(updated_at=timezone.now(), **fields)
+
+
+def resume_due(now=None):
+    """The ``resume_automations`` task: continue the runs whose wait is over (claimed with
+    SKIP LOCKED on PostgreSQL, so two workers never continue the same run)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(AutomationRun.objects.select_for_update(skip_locked=True).filter(
+            status=RunStatus.WAITING, resume_at__lte=now).values_list("pk", flat=True))
+        AutomationRun.objects.filter(pk__in=ids).update(status=RunStatus.RUNNING)
+    runs = AutomationRun.objects.filter(pk__in=ids).select_related("rule", "contact")
+    for run in runs.order_by("resume_at", "pk"):
+        continue_run(run)
+    return len(ids)

@@ -1,0 +1,74 @@
+"""What an automation rule reacts to. The event triggers of scoring keep their meaning here
+(one definition of "form submitted", "URL contains", ...); automation adds the events the
+system records (a stage changed, a segment entered or left, a lead qualified, a score
+reached). Other apps add triggers with the ``register_leadscore_automation_triggers`` hook,
+returning :class:`~wagtail_leadscore.scoring.triggers.Trigger` objects."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+
+from ..scoring.triggers import TRIGGERS as SCORING_TRIGGERS
+from ..scoring.triggers import Trigger, named
+
+# Scoring's event triggers that read only the event (not page trees): reused as they are.
+REUSED = ("form_submitted", "form_answer", "download", "email_open", "email_click",
+          "custom_event", "offline_event", "url_exact", "url_words", "url_contains",
+          "url_regex")
+
+
+def score_reached(rule):
+    """The global score reached the rule's value with this event (it was below before)."""
+    from ..scoring.models import GLOBAL, ScoreEntry
+
+    threshold = int(rule.value)
+
+    def matches(event, page_path):
+        new = getattr(event, "leadscore_scores", {}).get(GLOBAL)
+        if new is None or new < threshold or event.contact_id is None:
+            return False
+        earned = sum(ScoreEntry.objects.filter(
+            contact_id=event.contact_id, occurred_at=event.occurred_at, event_id=event.pk,
+            dimension=GLOBAL, counted=True).values_list("points", flat=True))
+        return new - earned < threshold
+
+    return matches
+
+
+BUILTIN = (
+    *(SCORING_TRIGGERS[key] for key in REUSED),
+    Trigger("stage_changed", _("Stage changed (to any, or to the stage named)"),
+            "stage_change", "optional", named("to")),
+    Trigger("segment_entered", _("Segment entered (any, or the one whose slug is given)"),
+            "segment_entered", "optional", named()),
+    Trigger("segment_left", _("Segment left (any, or the one whose slug is given)"),
+            "segment_left", "optional", named()),
+    Trigger("lead_qualified", _("Became a lead"), "lead_qualified", "", named()),
+    Trigger("score_reached", _("Global score reached the value"), "", "required",
+            score_reached),
+    Trigger("unsubscribed", _("Unsubscribed from marketing email"), "unsubscribed", "",
+            named()),
+)
+
+
+def automation_triggers():
+    """{key: Trigger}: the built-in ones, then the hook's."""
+    found = {trigger.key: trigger for trigger in BUILTIN}
+    for hook in hooks.get_hooks("register_leadscore_automation_triggers"):
+        found.update((trigger.key, trigger) for trigger in hook())
+    return found
+
+
+def automation_trigger_choices():
+    return [(key, trigger.label) for key, trigger in automation_triggers().items()]
+
+
+def validate_trigger(rule):
+    """Field errors of ``rule``'s trigger and value, as a dict."""
+    trigger = automation_triggers().get(rule.trigger)
+    if trigger is None:
+        return {"trigger": _("Unknown trigger.")}
+    if rule.trigger == "score_reached":
+        if not (rule.value or "").strip().lstrip("-").isdigit():
+            return {"value": _("Give the number of points.")}
+        return {}
+    return trigger.validate(rule)
