@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,20 +58,39 @@ def run_on_databases(args, default_postgres_url, run):
         database_urls = [args.database_url]
     results = []
     for database_url in database_urls:
-        with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
-            env = worker_environment(tmp, database_url)
-            database = PostgresDatabase(database_url) if database_url else None
-            if database:
-                database.create()
-            try:
-                prepare_database(env)
-                title = (f"PostgreSQL ({database_url})" if database
-                         else "SQLite (a temporary file)")
-                results.append(run(env, title))
-            finally:
-                if database:
-                    database.drop()
+        with demo_database(database_url) as env:
+            title = (f"PostgreSQL ({database_url})" if database_url
+                     else "SQLite (a temporary file)")
+            results.append(run(env, title))
     return 0 if all(results) else 1
+
+
+@contextmanager
+def demo_database(database_url=None):
+    """A throwaway database with the demo content, migrated: a SQLite file in a temporary
+    directory, or the PostgreSQL database named (created, then dropped). Yields the
+    environment of the workers that use it."""
+    with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
+        env = worker_environment(tmp, database_url)
+        database = PostgresDatabase(database_url) if database_url else None
+        if database:
+            database.create()
+        try:
+            prepare_database(env)
+            yield env
+        finally:
+            if database:
+                database.drop()
+
+
+def run_worker(script, env, *arguments, **extra_env):
+    """``script --worker *arguments`` in a process of its own, with the example site's
+    settings; returns the JSON of the last line it printed."""
+    answer = subprocess.run(
+        [sys.executable, str(script), "--worker", *arguments],
+        env={**env, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULES["tracked"], **extra_env},
+        check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
 def worker_environment(tmp, database_url):

@@ -15,20 +15,13 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: the repository root makes bench importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (  # noqa: E402
-    SETTINGS_MODULES,
-    PostgresDatabase,
-    prepare_database,
-    print_checks,
-    worker_environment,
-)
+from bench.harness import demo_database, print_checks, run_worker  # noqa: E402
 
 MIN_EMAILS_PER_SECOND = 100
 
@@ -44,34 +37,21 @@ def main():
         return smtp_server(args.smtp_server)
     if args.worker:
         return worker(args.emails)
-    with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
-        env = worker_environment(tmp, args.database_url)
-        database = PostgresDatabase(args.database_url) if args.database_url else None
-        if database:
-            database.create()
-        server = None
+    with demo_database(args.database_url) as env:
+        port = free_port()
+        server = subprocess.Popen([sys.executable, __file__, "--smtp-server", str(port)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
-            prepare_database(env)
-            port = free_port()
-            server = subprocess.Popen([sys.executable, __file__, "--smtp-server", str(port)],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             server.stdout.readline()  # "ready"
-            answer = subprocess.run(
-                [sys.executable, __file__, "--worker", "--emails", str(args.emails)],
-                env={**env, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULES["tracked"],
-                     "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)},
-                check=True, stdout=subprocess.PIPE, text=True)
-            result = json.loads(answer.stdout.strip().splitlines()[-1])
+            result = run_worker(__file__, env, "--emails", str(args.emails),
+                                EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port))
             server.stdin.write("count\n")
             server.stdin.flush()
             received = int(server.stdout.readline())
         finally:
-            if server is not None:
-                server.kill()
-            if database:
-                database.drop()
+            server.kill()
     rate = result["sent"] / result["seconds"]
-    print(f"\nwagtail-leadscore outbox: {'PostgreSQL' if database else 'SQLite'}")
+    print(f"\nwagtail-leadscore outbox: {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"{result['sent']} emails sent in {result['seconds']:.2f} s: {rate:.0f} emails/s"
           f" ({result['outcomes']}); the SMTP server received {received}")
     passed = print_checks([

@@ -219,6 +219,7 @@ class ApiKey(models.Model):
 from .automation.models import AutomationRule, AutomationRun  # noqa: E402, F401
 from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
 from .mail.models import Email, OutboxMessage  # noqa: E402, F401
+from .nurture.models import Enrolment, Sequence, SequenceStep  # noqa: E402, F401
 from .profiling.models import ProfileSubmission  # noqa: E402, F401
 from .scoring.models import (  # noqa: E402, F401
     FitRule,

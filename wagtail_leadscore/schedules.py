@@ -20,6 +20,11 @@ SCHEDULES = {
         "schedule_type": "I",
         "minutes": 1,
     },
+    "wagtail_leadscore: nurture sequences": {
+        "func": "wagtail_leadscore.tasks.tick_sequences",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
     "wagtail_leadscore: update engagement": {
         "func": "wagtail_leadscore.tasks.update_engagement",
         "schedule_type": "D",

@@ -4,6 +4,7 @@ from .automation import engine as automation
 from .lifecycle.engagement import update_engagement as _update_engagement
 from .lifecycle.transitions import qualify_candidates
 from .mail import outbox
+from .nurture import scheduler as nurture
 from .scoring import aging, fit
 from .segments import rebuild as segment_rebuild
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
@@ -52,3 +53,8 @@ def update_engagement():
 def resume_automations():
     """Every minute: automation runs whose "wait, then continue" is over go on."""
     return automation.resume_due()
+
+
+def tick_sequences():
+    """Every minute: the due steps of the nurture sequences go to the outbox."""
+    return nurture.tick()

@@ -1,5 +1,5 @@
 """The "Lead scoring" menu: contacts (with their scores and timeline), the scoring, segment,
-email and automation snippets, and API keys."""
+email, sequence and automation snippets, and API keys."""
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +11,7 @@ from ..models import ApiKey, Contact
 from .automation import AutomationRuleViewSet
 from .contact_scores import scoring_context
 from .mail import EmailViewSet
+from .nurture import SequenceViewSet
 from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
 from .segments import SegmentViewSet
 
@@ -89,6 +90,7 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
         FitRuleViewSet,
         SegmentViewSet,
         EmailViewSet,
+        SequenceViewSet,
         AutomationRuleViewSet,
         TopicViewSet,
         ApiKeyViewSet("leadscore_api_keys"),

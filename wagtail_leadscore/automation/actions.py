@@ -99,6 +99,24 @@ class SetStageAction(ActionBlock):
         change_stage(run.contact, value["stage"], reason=run.rule.name, via="automation")
 
 
+class SequenceAction(ActionBlock):
+    operation = blocks.ChoiceBlock(choices=(("start", _("start")), ("stop", _("stop"))),
+                                   default="start", label=_("sequence"))
+    sequence = SnippetChooserBlock("wagtail_leadscore.Sequence", label=_("sequence"))
+
+    class Meta:
+        icon = "redirect"
+        label = _("Start or stop a nurture sequence")
+
+    def run(self, value, run, position):
+        from ..nurture.scheduler import enrol, stop
+
+        if value["operation"] == "start":
+            enrol(run.contact, value["sequence"])
+        else:
+            stop(run.contact, value["sequence"], reason=f"rule: {run.rule.name}")
+
+
 class WaitAction(ActionBlock):
     """The actions after this one run later (the rule's conditions are not asked again)."""
 

@@ -16,6 +16,7 @@ from ..segments.models import MATCH_CHOICES, segment_condition_blocks
 from .actions import (
     NotifySalesAction,
     SendEmailAction,
+    SequenceAction,
     SetStageAction,
     TagAction,
     WaitAction,
@@ -30,6 +31,7 @@ def action_blocks():
         ("notify_sales", NotifySalesAction()),
         ("tag", TagAction()),
         ("set_stage", SetStageAction()),
+        ("sequence", SequenceAction()),
         ("wait", WaitAction()),
     ]
     types.extend((name, import_string(path)())
