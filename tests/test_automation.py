@@ -154,3 +154,71 @@ def test_rules_are_edited_in_the_admin_and_bad_input_is_a_form_error(admin_clien
     assert AutomationRule.objects.get().trigger == "url_contains"
     assert admin_client.get(
         reverse("wagtailsnippets_wagtail_leadscore_automationrule:list")).status_code == 200
+
+
+def test_time_fires_rules_once_per_quiet_spell_unopened_email_and_year(
+        client, api_key, mail_server, time_machine):
+    from wagtail_leadscore.automation.engine import fire_time_triggers
+    from wagtail_leadscore.mail.outbox import enqueue
+
+    time_machine.move_to(T0, tick=False)
+    quiet = rule("Quiet for 30 days", "no_activity", value="30",
+                 actions=[("tag", {"operation": "add", "tag": "quiet"})])
+    unopened = rule("Not opened in 3 days", "email_not_opened", value="3", answer="news",
+                    actions=[("tag", {"operation": "add", "tag": "unopened"})])
+    birthday = rule("Contract anniversary", "anniversary", value="contract_signed",
+                    actions=[("tag", {"operation": "add", "tag": "anniversary"})])
+    reader = submit(client, api_key, "reader@example.com")
+    silent = submit(client, api_key, "silent@example.com")
+    Contact.objects.filter(pk=silent.pk).update(facts={"contract_signed": "2024-03-05"})
+    news = make_email("news")
+    for contact in (reader, silent):
+        enqueue(contact, news, f"news:{contact.pk}")
+    send_due()
+    pixel = html_part(mail_server.inbox.to("reader@example.com")[0]).split(
+        "/leadscore/m/o/")[1].split('"')[0]
+    client.get(f"/leadscore/m/o/{pixel}", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux) Firefox/130")
+
+    def tags(contact):
+        return set(contact.tags.names())
+
+    time_machine.move_to(T0 + datetime.timedelta(days=3, hours=1), tick=False)  # 5 March
+    assert fire_time_triggers() == 2  # the unopened email; the contract's anniversary
+    assert tags(silent) == {"unopened", "anniversary"} and tags(reader) == set()
+    assert fire_time_triggers() == 0  # once per message, once per year
+
+    time_machine.move_to(T0 + datetime.timedelta(days=31), tick=False)
+    assert fire_time_triggers() == 2  # both did nothing since day 0 (the open is day 0)
+    assert "quiet" in tags(silent) and "quiet" in tags(reader)
+    time_machine.move_to(T0 + datetime.timedelta(days=45), tick=False)
+    post(client, EVENTS, {"type": "custom", "name": "came_back", "email": "silent@example.com",
+                          "id": "back"}, key=api_key)
+    time_machine.move_to(T0 + datetime.timedelta(days=76), tick=False)
+    assert fire_time_triggers() == 1  # a second quiet spell for the silent contact
+    assert AutomationRun.objects.filter(rule=quiet, contact=silent).count() == 2
+    time_machine.move_to(datetime.datetime(2027, 3, 5, 10, 0, tzinfo=datetime.UTC), tick=False)
+    fire_time_triggers()
+    assert AutomationRun.objects.filter(rule=birthday, contact=silent).count() == 2
+    assert AutomationRun.objects.filter(rule=unopened).count() == 1
+
+
+def test_a_tag_added_by_hand_or_by_a_rule_fires_rules(client, api_key):
+    rule("Tagged VIP", "tag_added", value="vip",
+         actions=[("set_stage", {"stage": Stage.SAL})])
+    rule("Quote tags", "form_submitted", actions=[("tag", {"operation": "add", "tag": "vip"})])
+    contact = submit(client, api_key, "vip@example.com")
+    contact.refresh_from_db()
+    assert contact.stage == Stage.SAL
+    assert Event.objects.get(contact=contact, type="tag_added").name == "vip"
+    other = Contact.objects.create(email="other@example.com")
+    other.tags.add("customer-2025")  # another tag: no rule
+    assert not AutomationRun.objects.filter(contact=other).exists()
+
+
+def test_a_rule_switched_off_by_another_process_runs_no_more(client, api_key):
+    doomed = rule("Doomed", "form_submitted",
+                  actions=[("tag", {"operation": "add", "tag": "doomed"})])
+    assert active_rules.for_event(Event(type="form_submit"))  # cached in this process
+    AutomationRule.objects.filter(pk=doomed.pk).update(is_active=False)  # no signal here
+    submit(client, api_key, "late@example.com")
+    assert not AutomationRun.objects.exists()

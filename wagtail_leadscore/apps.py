@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,9 +11,10 @@ class WagtailLeadscoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
-        from .automation.engine import active_rules, run_rules
+        from .automation.engine import active_rules, record_added_tags, run_rules
         from .automation.models import AutomationRule
         from .events import event_recorded, join_visitor_event_inserts
+        from .models import Contact
         from .schedules import ensure_schedules
         from .scoring.engine import score_recorded_event, scoring_insert
         from .scoring.fit import queue_fit_recompute
@@ -30,6 +31,8 @@ class WagtailLeadscoreConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(active_rules.clear, sender=AutomationRule,
                            dispatch_uid=f"leadscore_rules_{signal is post_save}")
+        m2m_changed.connect(record_added_tags, sender=Contact.tags.through,
+                            dispatch_uid="leadscore_tag_added")
         join_visitor_event_inserts(membership.membership_read)
         membership.connect_signals()
         join_visitor_event_inserts(scoring_insert)

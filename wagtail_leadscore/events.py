@@ -47,6 +47,7 @@ BUILTIN_EVENT_TYPES = (
     EventType("email_scan", _("Email link scanned"),
               _("A mail scanner fetched a link: recorded, but earns nothing.")),
     EventType("unsubscribed", _("Unsubscribed"), _("No more marketing email.")),
+    EventType("tag_added", _("Tag added"), _("Named by the tag.")),
     EventType("offline", _("Offline event"), _("Something that happened offline, e.g. a fair.")),
     EventType("stage_change", _("Stage changed"), _("The contact moved to another stage.")),
     EventType("lead_qualified", _("Became a lead"), _("The contact met the lead definition.")),

@@ -122,7 +122,7 @@ class Event(models.Model):
     # What the system concluded or did, not what the person did: no sign of activity
     # (segments' "active within N days", engagement). A mail scanner's click is not either.
     SYSTEM_TYPES = frozenset({"segment_entered", "segment_left", "stage_change",
-                              "lead_qualified", "email_sent", "email_scan"})
+                              "lead_qualified", "email_sent", "email_scan", "tag_added"})
 
     type = models.CharField(_("type"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)

@@ -20,6 +20,10 @@ SCHEDULES = {
         "schedule_type": "I",
         "minutes": 1,
     },
+    "wagtail_leadscore: time-fired automation rules": {
+        "func": "wagtail_leadscore.tasks.fire_time_triggers",
+        "schedule_type": "H",
+    },
     "wagtail_leadscore: nurture sequences": {
         "func": "wagtail_leadscore.tasks.tick_sequences",
         "schedule_type": "I",

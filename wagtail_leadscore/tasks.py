@@ -58,3 +58,9 @@ def resume_automations():
 def tick_sequences():
     """Every minute: the due steps of the nurture sequences go to the outbox."""
     return nurture.tick()
+
+
+def fire_time_triggers():
+    """Hourly: automation rules that time fires (quiet contacts, unopened emails,
+    anniversaries)."""
+    return automation.fire_time_triggers()

@@ -18,6 +18,7 @@ from ..segments.conditions import Scope
 from ..segments.models import apply_conditions_once
 from .actions import Pause
 from .models import AutomationRule, AutomationRun, Repeat, RunStatus
+from .timers import TimeTrigger
 from .triggers import automation_triggers
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class ActiveRules:
         by_type = {}
         for rule in AutomationRule.objects.filter(is_active=True).order_by("pk"):
             trigger = triggers.get(rule.trigger)
+            if isinstance(trigger, TimeTrigger):
+                continue  # fired by fire_time_triggers, not by events
             if trigger is None:
                 logger.warning("Automation rule %s has an unknown trigger %r.", rule.pk,
                                rule.trigger)
@@ -84,17 +87,22 @@ def run_rules(sender, event, **kwargs):
         _depth.reset(token)
 
 
-def start_run(rule, event):
-    """Run ``rule`` for the event's contact, once per event (and once per contact for a
-    rule that runs once). A failure is logged and kept on the run; never raised."""
-    contact_id = event.contact_id
+def start_run(rule, event=None, *, contact_id=None, occurrence=""):
+    """Run ``rule`` for the event's contact (or ``contact_id``, for a time trigger's
+    ``occurrence``): once per event or occurrence, and once per contact for a rule that
+    runs once. A failure is logged and kept on the run; never raised."""
+    contact_id = event.contact_id if event is not None else contact_id
+    if not AutomationRule.objects.filter(pk=rule.pk, is_active=True).exists():
+        active_rules.clear()  # edited or deleted by another process since it was cached
+        return None
     if rule.repeat == Repeat.ONCE and AutomationRun.objects.filter(
             rule=rule, contact_id=contact_id).exists():
         return None
     try:
         with savepoint_if_in_transaction():
-            run = AutomationRun.objects.create(rule=rule, contact_id=contact_id, event=event)
-    except IntegrityError:  # this event started this rule already
+            run = AutomationRun.objects.create(rule=rule, contact_id=contact_id, event=event,
+                                               occurrence=occurrence)
+    except IntegrityError:  # this event or occurrence started this rule already
         return None
     run.rule = rule
     if not conditions_hold(rule, contact_id):
@@ -160,3 +168,35 @@ def resume_due(now=None):
     for run in runs.order_by("resume_at", "pk"):
         continue_run(run)
     return len(ids)
+
+
+def fire_time_triggers(now=None):
+    """The ``fire_time_triggers`` task: run the rules that time fires, once per contact and
+    occurrence; returns how many runs started."""
+    now = now or timezone.now()
+    triggers = automation_triggers()
+    started = 0
+    for rule in AutomationRule.objects.filter(is_active=True).order_by("pk"):
+        trigger = triggers.get(rule.trigger)
+        if not isinstance(trigger, TimeTrigger):
+            continue
+        seen = set(AutomationRun.objects.filter(rule=rule).exclude(occurrence="")
+                   .values_list("contact_id", "occurrence"))
+        for contact_id, occurrence in trigger.scan(rule, now):
+            if (contact_id, occurrence) not in seen:
+                started += start_run(rule, contact_id=contact_id,
+                                     occurrence=occurrence) is not None
+    return started
+
+
+def record_added_tags(sender, instance, action, reverse, pk_set, **kwargs):
+    """``m2m_changed`` of a contact's tags: each tag added is a ``tag_added`` event (named
+    by the tag), which rules can react to."""
+    from taggit.models import Tag
+
+    from ..events import record_event
+
+    if action != "post_add" or reverse or not pk_set:
+        return
+    for name in Tag.objects.filter(pk__in=pk_set).values_list("name", flat=True):
+        record_event("tag_added", contact=instance, name=name)

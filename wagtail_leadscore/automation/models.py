@@ -107,6 +107,8 @@ class AutomationRun(models.Model):
                                 related_name="automation_runs")
     event = models.ForeignKey("wagtail_leadscore.Event", null=True, on_delete=models.SET_NULL,
                               related_name="+", db_constraint=False)
+    # What fired a rule that time fires (no event): the quiet spell, message or year.
+    occurrence = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=RunStatus.choices,
                               default=RunStatus.RUNNING)
     next_action = models.PositiveIntegerField(default=0)
@@ -118,9 +120,13 @@ class AutomationRun(models.Model):
     class Meta:
         verbose_name = _("automation run")
         verbose_name_plural = _("automation runs")
-        constraints = [models.UniqueConstraint(fields=["rule", "event"],
-                                               condition=Q(event__isnull=False),
-                                               name="leadscore_run_once_per_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "event"], condition=Q(event__isnull=False),
+                                    name="leadscore_run_once_per_event"),
+            models.UniqueConstraint(fields=["rule", "contact", "occurrence"],
+                                    condition=~Q(occurrence=""),
+                                    name="leadscore_run_once_per_occurrence"),
+        ]
         indexes = [models.Index(fields=["resume_at"], condition=Q(status="waiting"),
                                 name="leadscore_run_waiting"),
                    models.Index(fields=["rule", "contact"], name="leadscore_run_contact")]

@@ -47,12 +47,16 @@ BUILTIN = (
             score_reached),
     Trigger("unsubscribed", _("Unsubscribed from marketing email"), "unsubscribed", "",
             named()),
+    Trigger("tag_added", _("Tag added (any, or the one named)"), "tag_added", "optional",
+            named()),
 )
 
 
 def automation_triggers():
-    """{key: Trigger}: the built-in ones, then the hook's."""
-    found = {trigger.key: trigger for trigger in BUILTIN}
+    """{key: Trigger or TimeTrigger}: the built-in ones, then the hook's."""
+    from .timers import TIME_TRIGGERS
+
+    found = {trigger.key: trigger for trigger in (*BUILTIN, *TIME_TRIGGERS)}
     for hook in hooks.get_hooks("register_leadscore_automation_triggers"):
         found.update((trigger.key, trigger) for trigger in hook())
     return found
