@@ -222,3 +222,21 @@ def test_a_rule_switched_off_by_another_process_runs_no_more(client, api_key):
     AutomationRule.objects.filter(pk=doomed.pk).update(is_active=False)  # no signal here
     submit(client, api_key, "late@example.com")
     assert not AutomationRun.objects.exists()
+
+
+def test_a_run_whose_process_died_is_taken_over_when_its_lease_ends(client, api_key,
+                                                                   time_machine):
+    time_machine.move_to(T0, tick=False)
+    tagger = rule("Tagger", "form_submitted",
+                  actions=[("tag", {"operation": "add", "tag": "first"}),
+                           ("tag", {"operation": "add", "tag": "second"})])
+    contact = submit(client, api_key, "crash@example.com")
+    # As if the process had died after the first action: running, its lease still on.
+    AutomationRun.objects.filter(rule=tagger).update(
+        status=RunStatus.RUNNING, next_action=0, resume_at=T0 + datetime.timedelta(minutes=10))
+    contact.tags.remove("second")
+    assert resume_due() == 0
+    time_machine.move_to(T0 + datetime.timedelta(minutes=11), tick=False)
+    assert resume_due() == 1
+    assert set(contact.tags.names()) == {"first", "second"}
+    assert AutomationRun.objects.get(rule=tagger).status == RunStatus.DONE

@@ -7,8 +7,10 @@ visitor's events wait until it identifies (its history becomes the contact's).""
 import logging
 import time
 from contextvars import ContextVar
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..conf import get_setting
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Actions record events (a stage change...) that may fire rules again: this deep at most.
 MAX_DEPTH = 5
+# A running run holds this lease: should its process die, resume_due takes it over then.
+# Its actions are idempotent (outbox keys, tags, stages), so doing one again is harmless.
+RUN_LEASE = timedelta(minutes=10)
 _depth = ContextVar("leadscore_automation_depth", default=0)
 
 
@@ -101,12 +106,13 @@ def start_run(rule, event=None, *, contact_id=None, occurrence=""):
     try:
         with savepoint_if_in_transaction():
             run = AutomationRun.objects.create(rule=rule, contact_id=contact_id, event=event,
-                                               occurrence=occurrence)
+                                               occurrence=occurrence,
+                                               resume_at=timezone.now() + RUN_LEASE)
     except IntegrityError:  # this event or occurrence started this rule already
         return None
     run.rule = rule
     if not conditions_hold(rule, contact_id):
-        save_run(run, status=RunStatus.SKIPPED)
+        save_run(run, status=RunStatus.SKIPPED, resume_at=None)
         return run
     continue_run(run)
     return run
@@ -144,7 +150,7 @@ def continue_run(run):
         except Exception as error:  # noqa: BLE001 - kept on the run, shown in the admin
             logger.exception("Automation rule %s failed for contact %s.", run.rule_id,
                              run.contact_id)
-            save_run(run, status=RunStatus.FAILED, next_action=position,
+            save_run(run, status=RunStatus.FAILED, next_action=position, resume_at=None,
                      error=f"{child.block_type}: {error}"[:1000])
             return
     save_run(run, status=RunStatus.DONE, next_action=len(actions), resume_at=None)
@@ -157,13 +163,17 @@ def save_run(run, **fields):
 
 
 def resume_due(now=None):
-    """The ``resume_automations`` task: continue the runs whose wait is over (claimed with
-    SKIP LOCKED on PostgreSQL, so two workers never continue the same run)."""
+    """The ``resume_automations`` task: continue the runs whose wait is over, and the runs
+    whose process died (their lease ran out); claimed with SKIP LOCKED on PostgreSQL, so
+    two workers never continue the same run."""
     now = now or timezone.now()
+    due = (Q(status=RunStatus.WAITING, resume_at__lte=now)
+           | Q(status=RunStatus.RUNNING, resume_at__lt=now))
     with transaction.atomic():
-        ids = list(AutomationRun.objects.select_for_update(skip_locked=True).filter(
-            status=RunStatus.WAITING, resume_at__lte=now).values_list("pk", flat=True))
-        AutomationRun.objects.filter(pk__in=ids).update(status=RunStatus.RUNNING)
+        ids = list(AutomationRun.objects.select_for_update(skip_locked=True).filter(due)
+                   .values_list("pk", flat=True))
+        AutomationRun.objects.filter(pk__in=ids).update(status=RunStatus.RUNNING,
+                                                        resume_at=now + RUN_LEASE)
     runs = AutomationRun.objects.filter(pk__in=ids).select_related("rule", "contact")
     for run in runs.order_by("resume_at", "pk"):
         continue_run(run)

@@ -99,8 +99,9 @@ class RunStatus(models.TextChoices):
 
 
 class AutomationRun(models.Model):
-    """One rule fired for one contact by one event; ``next_action`` is where a wait left
-    off, ``resume_at`` when it goes on."""
+    """One rule fired for one contact by one event (or a time trigger's occurrence);
+    ``next_action`` is where a wait left off. ``resume_at``: when a waiting run goes on, or
+    when a running one's lease ends."""
 
     rule = models.ForeignKey(AutomationRule, on_delete=models.CASCADE, related_name="runs")
     contact = models.ForeignKey("wagtail_leadscore.Contact", on_delete=models.CASCADE,
@@ -127,8 +128,9 @@ class AutomationRun(models.Model):
                                     condition=~Q(occurrence=""),
                                     name="leadscore_run_once_per_occurrence"),
         ]
-        indexes = [models.Index(fields=["resume_at"], condition=Q(status="waiting"),
-                                name="leadscore_run_waiting"),
+        indexes = [models.Index(fields=["resume_at"],
+                                condition=Q(status__in=["waiting", "running"]),
+                                name="leadscore_run_due"),
                    models.Index(fields=["rule", "contact"], name="leadscore_run_contact")]
 
     def action_key(self, position):
