@@ -8,6 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from timberframe.models import OfferPage
 from wagtail_leadscore.automation.engine import active_rules, resume_due
 from wagtail_leadscore.automation.models import AutomationRule, AutomationRun, RunStatus
 from wagtail_leadscore.lifecycle.stages import Stage
@@ -18,6 +19,7 @@ from wagtail_leadscore.models import Contact, Event
 from .mail_server import html_part, text_part
 from .test_api import EVENTS, post
 from .test_mail import make_email
+from .test_scoring import download_ebook, global_score, view
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +242,15 @@ def test_a_run_whose_process_died_is_taken_over_when_its_lease_ends(client, api_
     assert resume_due() == 1
     assert set(contact.tags.names()) == {"first", "second"}
     assert AutomationRun.objects.get(rule=tagger).status == RunStatus.DONE
+
+
+def test_the_score_reached_trigger_fires_when_the_score_crosses_the_value(browser_client):
+    crossed = rule("Forty points", "score_reached", value="40",
+                   actions=[("tag", {"operation": "add", "tag": "forty"})])
+    contact = download_ebook(browser_client)
+    kasia = OfferPage.objects.get(slug="passive-house-kasia-120")
+    while global_score(contact) < 40:
+        view(browser_client, kasia)
+    view(browser_client, kasia)  # above it already: no second run
+    assert AutomationRun.objects.filter(rule=crossed, contact=contact).count() == 1
+    assert set(contact.tags.names()) == {"forty"}

@@ -7,6 +7,7 @@ load, like segment conditions)."""
 from datetime import timedelta
 
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
@@ -128,4 +129,4 @@ class WaitAction(ActionBlock):
         label = _("Wait, then continue")
 
     def run(self, value, run, position):
-        raise Pause(run.now() + timedelta(days=value["days"], hours=value["hours"]))
+        raise Pause(timezone.now() + timedelta(days=value["days"], hours=value["hours"]))

@@ -136,6 +136,3 @@ class AutomationRun(models.Model):
     def action_key(self, position):
         """The idempotency key of this run's action at ``position`` (outbox rows)."""
         return f"auto:{self.pk}:{position}"
-
-    def now(self):
-        return timezone.now()

@@ -16,20 +16,26 @@ REUSED = ("form_submitted", "form_answer", "download", "email_open", "email_clic
           "url_regex")
 
 
+class PointsTrigger(Trigger):
+    """A trigger whose value is a number of points."""
+
+    def validate(self, rule):
+        if not (rule.value or "").strip().lstrip("-").isdigit():
+            return {"value": _("Give the number of points.")}
+        return {}
+
+
 def score_reached(rule):
-    """The global score reached the rule's value with this event (it was below before)."""
-    from ..scoring.models import GLOBAL, ScoreEntry
+    """The points this event added carried the global score to the rule's value or above
+    (from what scoring left on the event: no query)."""
+    from ..scoring.engine import crossed
+    from ..scoring.models import GLOBAL
 
     threshold = int(rule.value)
 
     def matches(event, page_path):
-        new = getattr(event, "leadscore_scores", {}).get(GLOBAL)
-        if new is None or new < threshold or event.contact_id is None:
-            return False
-        earned = sum(ScoreEntry.objects.filter(
-            contact_id=event.contact_id, occurred_at=event.occurred_at, event_id=event.pk,
-            dimension=GLOBAL, counted=True).values_list("points", flat=True))
-        return new - earned < threshold
+        return crossed(getattr(event, "leadscore_scores", {}),
+                       getattr(event, "leadscore_deltas", {}), GLOBAL, threshold)
 
     return matches
 
@@ -43,8 +49,8 @@ BUILTIN = (
     Trigger("segment_left", _("Segment left (any, or the one whose slug is given)"),
             "segment_left", "optional", named()),
     Trigger("lead_qualified", _("Became a lead"), "lead_qualified", "", named()),
-    Trigger("score_reached", _("Global score reached the value"), "", "required",
-            score_reached),
+    PointsTrigger("score_reached", _("Global score reached the value"), "", "required",
+                  score_reached),
     Trigger("unsubscribed", _("Unsubscribed from marketing email"), "unsubscribed", "",
             named()),
     Trigger("tag_added", _("Tag added (any, or the one named)"), "tag_added", "optional",
@@ -71,8 +77,4 @@ def validate_trigger(rule):
     trigger = automation_triggers().get(rule.trigger)
     if trigger is None:
         return {"trigger": _("Unknown trigger.")}
-    if rule.trigger == "score_reached":
-        if not (rule.value or "").strip().lstrip("-").isdigit():
-            return {"value": _("Give the number of points.")}
-        return {}
     return trigger.validate(rule)

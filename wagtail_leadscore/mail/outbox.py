@@ -22,6 +22,7 @@ from django.utils import timezone
 from ..conf import get_setting
 from ..events import record_event
 from ..lifecycle.engagement import inactive_among
+from ..models import Contact
 from .models import EmailKind, OutboxMessage, Status
 from .render import PreparedEmail
 
@@ -74,8 +75,8 @@ def send_batch(batch, now=None):
     now = now or timezone.now()
     outcomes = Counter()
     last_sent = last_marketing_sends(batch, now)
-    inactive = inactive_among({message.contact_id for message in batch if not message.to_email
-                               and message.email.kind == EmailKind.MARKETING}, now)
+    inactive = inactive_among({message.contact_id for message in batch
+                               if is_marketing_to_contact(message)}, now)
     sendable = []
     for message in batch:
         outcome = held_back(message, last_sent, inactive, now)
@@ -108,8 +109,7 @@ def send_batch(batch, now=None):
     try:
         for message, mail in built:
             outcome = deliver(message, mail, connection, now)
-            if (outcome == "sent" and not message.to_email
-                    and message.email.kind == EmailKind.MARKETING):
+            if outcome == "sent" and is_marketing_to_contact(message):
                 last_sent[message.contact_id] = message.sent_at
             outcomes[outcome] += 1
     finally:
@@ -124,7 +124,7 @@ def held_back(message, last_sent, inactive, now):
     contact = message.contact
     if message.to_email:
         return None
-    marketing = message.email.kind == EmailKind.MARKETING
+    marketing = is_marketing_to_contact(message)
     if contact.bounced_at or (marketing and (contact.unsubscribed_at
                                              or contact.pk in inactive)):
         release(message, status=Status.SUPPRESSED)
@@ -145,8 +145,7 @@ def deliver(message, mail, connection, now):
         mail.send()
     except smtplib.SMTPRecipientsRefused as error:
         if not message.to_email:  # the contact's own address bounced
-            message.contact.__class__.objects.filter(pk=message.contact_id).update(
-                bounced_at=now)
+            Contact.objects.filter(pk=message.contact_id).update(bounced_at=now)
         release(message, status=Status.FAILED, last_error=str(error)[:1000])
         return "failed"
     except (smtplib.SMTPException, OSError) as error:
@@ -159,6 +158,12 @@ def deliver(message, mail, connection, now):
                  occurred_at=message.sent_at,
                  properties={"message": message.pk, "source": message.source})
     return "sent"
+
+
+def is_marketing_to_contact(message):
+    """Marketing email to the contact itself: what unsubscribes, inactivity and the
+    frequency cap are about (not email about the contact to someone else)."""
+    return not message.to_email and message.email.kind == EmailKind.MARKETING
 
 
 def cap_days(message):

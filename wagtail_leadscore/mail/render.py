@@ -47,6 +47,7 @@ class PreparedEmail:
                                  style="display:block;border:0")
             (soup.body or soup).append(pixel)
         self.html = str(soup)
+        self.tracked = tracked
         self.urls = {name: link_template(name)
                      for name in ("mail_click", "mail_open", "mail_unsubscribe")}
 
@@ -55,17 +56,20 @@ class PreparedEmail:
         of this email."""
         contact = message.contact
         html, text = merge(self.html, contact, html=True), merge(self.text, contact)
-        marks = [(OPEN_MARK, self.url("mail_open", OPEN_SALT, message.pk)),
-                 (UNSUBSCRIBE_MARK, self.url("mail_unsubscribe", UNSUBSCRIBE_SALT, message.pk))]
-        marks += [(LINK_MARK.format(index), self.url("mail_click", CLICK_SALT, message.pk, index))
-                  for index in range(len(self.links))]
+        unsubscribe = (self.url("mail_unsubscribe", UNSUBSCRIBE_SALT, message.pk)
+                       if self.marketing else None)
+        marks = [(LINK_MARK.format(index), self.url("mail_click", CLICK_SALT, message.pk, index))
+                 for index in range(len(self.links))]
+        if self.tracked:
+            marks.append((OPEN_MARK, self.url("mail_open", OPEN_SALT, message.pk)))
+        if unsubscribe:
+            marks.append((UNSUBSCRIBE_MARK, unsubscribe))
         for mark, url in marks:
             html, text = html.replace(mark, url), text.replace(mark, url)
         mail = EmailMultiAlternatives(
             subject=merge(self.email.subject, contact), body=text,
             from_email=self.email.from_email or settings.DEFAULT_FROM_EMAIL,
-            to=[message.to_email or contact.email],
-            headers=headers(message, dict(marks)[UNSUBSCRIBE_MARK] if self.marketing else None))
+            to=[message.to_email or contact.email], headers=headers(message, unsubscribe))
         mail.attach_alternative(html, "text/html")
         return mail, [merge(link, contact) for link in self.links]
 
@@ -80,10 +84,11 @@ def rewrite_links(soup):
     links = []
     for anchor in soup.find_all("a", href=True):
         href = anchor["href"].strip()
-        if href == UNSUBSCRIBE_MARK or urlsplit(absolute(href)).scheme not in TRACKED_SCHEMES:
+        destination = absolute(href)
+        if href == UNSUBSCRIBE_MARK or urlsplit(destination).scheme not in TRACKED_SCHEMES:
             continue
         anchor["href"] = LINK_MARK.format(len(links))
-        links.append(absolute(href))
+        links.append(destination)
     return links
 
 

@@ -104,7 +104,8 @@ def score_deltas(rows, today):
 
 
 def score_event(event, page=None):
-    """Add the points ``event`` earns to its contact's (or anonymous visitor's) scores.
+    """Add the points ``event`` earns to its contact's (or anonymous visitor's) scores;
+    returns ``({dimension: new value}, {dimension: points added})``.
 
     Costs nothing for an event no source matches; else one counter upsert (only for
     sources with a cap or a bonus) and the ledger insert with the score upsert (one
@@ -112,22 +113,22 @@ def score_event(event, page=None):
     comes here: its INSERT scored it (:func:`scoring_insert`)."""
     owner = Owner.of(event)
     if owner is None:
-        return {}
+        return {}, {}
     matched = sources.matching(event, page)
     if not matched:
-        return {}
+        return {}, {}
     day, today = event_day(event.occurred_at), current_day()
     keys = [key for source in matched for key in counter_keys(source, day)]
     counts = increment_counters(owner, keys) if keys else {}
     lines = ledger_lines(matched, day, counts, owner.is_contact)
     if not lines:
-        return {}
+        return {}, {}
     rows = entry_rows(event.pk, event.occurred_at, day, today, lines)
     deltas = score_deltas(rows, today)
     values = write_entries(owner, rows, deltas)
     if owner.is_contact:
         qualify_on_crossing(owner.id, values, deltas)
-    return values
+    return values, deltas
 
 
 def qualify_on_crossing(contact_id, values, deltas):
@@ -136,12 +137,17 @@ def qualify_on_crossing(contact_id, values, deltas):
     from ..lifecycle.transitions import qualify
 
     threshold = sources.rules.lead.min_score
-    for dimension in (GLOBAL, STAGE):
-        if dimension in values:
-            after = values[dimension]
-            if after - deltas[dimension] < threshold <= after:
-                qualify(contact_id)
-                return
+    if any(crossed(values, deltas, dimension, threshold) for dimension in (GLOBAL, STAGE)):
+        qualify(contact_id)
+
+
+def crossed(values, deltas, dimension, threshold):
+    """Whether the points an event added (``deltas``) carried ``dimension`` from below
+    ``threshold`` to it or above (``values``: the new scores)."""
+    if dimension not in values:
+        return False
+    after = values[dimension]
+    return after - deltas.get(dimension, 0) < threshold <= after
 
 
 def scoring_insert(event):
@@ -149,7 +155,7 @@ def scoring_insert(event):
     a scored page view is then one round trip. The ``event_recorded`` receiver finishes."""
     if connection_for(ScoreEntry).vendor != "postgresql":
         return None
-    matched = sources.matching(event, _cached_page(event))
+    matched = sources.matching(event, cached_page(event))
     if not matched:
         return None
     day, today = event_day(event.occurred_at), current_day()
@@ -162,7 +168,8 @@ def scoring_insert(event):
     return ScoringInsert(keys, candidates, day, event.occurred_at)
 
 
-def _cached_page(event):
+def cached_page(event):
+    """The page object ``event`` was built with (a tracked view carries it), or None."""
     from ..models import Event
 
     return event.page if Event.page.is_cached(event) else None
@@ -171,16 +178,18 @@ def _cached_page(event):
 def score_recorded_event(sender, event, **kwargs):
     """``event_recorded`` receiver. A failure is logged, never raised: the event is stored,
     and ``leadscore_rebuild_scores`` can score it later. The receivers after it (segments)
-    find the scores it changed as ``event.leadscore_scores`` ({dimension: value})."""
+    find the scores it changed as ``event.leadscore_scores`` ({dimension: value}) and what
+    it added to them as ``event.leadscore_deltas`` ({dimension: points})."""
     scored = insert_companion(event, ScoringInsert)
     try:
         with savepoint_if_in_transaction():
             if scored is not None:
-                event.leadscore_scores = scored.scores
+                event.leadscore_scores, event.leadscore_deltas = scored.scores, scored.deltas
                 if event.contact_id is not None:
                     qualify_on_crossing(event.contact_id, scored.scores, scored.deltas)
             else:
-                event.leadscore_scores = score_event(event, _cached_page(event))
+                event.leadscore_scores, event.leadscore_deltas = score_event(
+                    event, cached_page(event))
     except Exception:
         logger.exception("Scoring event %s failed; rebuild the scores to repair.", event.pk)
 

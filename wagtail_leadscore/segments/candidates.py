@@ -78,7 +78,7 @@ class CandidateIndex:
         (``event.leadscore_scores``) can change, in segment order."""
         if not self.scored:
             return known
-        hits = {self.positions[segment.pk] for segment in known}
+        hits = {self.positions[segment.pk] for segment in known if segment.pk in self.positions}
         self._answered(self.scored, event, hits)
         return self._ordered(hits)
 

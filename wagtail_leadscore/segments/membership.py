@@ -59,23 +59,30 @@ class ActiveSegments:
             self._loaded_at = time.monotonic()
         return self._segments
 
-    def changed_by(self, event, known=None):
+    def changed_by(self, event):
         """The active segments recording ``event`` can change for its person, once it is
-        scored. ``known``: what ``changed_before_scoring`` said of it already."""
+        scored. What it can change by what it is was asked once, before its INSERT."""
         segments = self.all()
         if event.type == "identify":  # the contact's memberships meet the visitor's
             return segments
-        if known is None:
-            known = self._index.before_scoring(event, page_path_of)
-        return self._index.after_scoring(event, known)
+        return self._index.after_scoring(event, self.changed_before_scoring(event))
 
     def changed_before_scoring(self, event):
-        """(segments ``event`` can change by what it is, whether its scores may change
-        more): what the event's INSERT must know, before it scores the event."""
-        segments = self.all()
-        if event.type == "identify":
-            return segments, False
-        return self._index.before_scoring(event, page_path_of), self._index.reads_scores
+        """The segments ``event`` can change by what it is (URL, type, name): what the
+        event's INSERT must know before it scores the event. Kept on the event, so the
+        update after scoring does not ask again."""
+        known = getattr(event, "leadscore_segment_candidates", None)
+        if known is None:
+            self.all()
+            known = event.leadscore_segment_candidates = self._index.before_scoring(
+                event, page_path_of)
+        return known
+
+    @property
+    def reads_scores(self):
+        """Whether some active segment can only be judged once an event is scored."""
+        self.all()
+        return self._index.reads_scores
 
     def clear(self, **kwargs):
         self._segments = None
@@ -96,13 +103,11 @@ def person_of(event):
 class MembershipRead:
     """An :class:`~..db.InsertCompanion` (PostgreSQL): the INSERT of a visitor's event that
     segments may be changed by also reads its person's memberships, so a member's page
-    view costs no query of its own. ``candidates``: the segments the event can change by
-    what it is (those its new scores can change are known only after the INSERT)."""
+    view costs no query of its own."""
 
     ctes = ()
 
-    def __init__(self, candidates):
-        self.candidates = candidates
+    def __init__(self):
         self.joined = None
         self.result = _membership_read_sql(SegmentMembership._meta.db_table)
 
@@ -127,18 +132,21 @@ def membership_read(event):
     """The companion of a visitor's event that can change segments, on PostgreSQL."""
     if connection_for(SegmentMembership).vendor != "postgresql":
         return None
-    known, scores_may_change_more = active_segments.changed_before_scoring(event)
-    return MembershipRead(known) if known or scores_may_change_more else None
+    if event.type == "identify" or active_segments.changed_before_scoring(event) or (
+            active_segments.reads_scores):
+        return MembershipRead()
+    return None
 
 
 def page_path_of(event):
     """The tree path of ``event``'s page: from the page the event carries (a tracked view),
     else from scoring's per-process cache; no query per view."""
-    from ..models import Event
+    from ..scoring.engine import cached_page
     from ..scoring.sources import sources
 
-    if Event.page.is_cached(event):
-        return event.page.path if event.page is not None else None
+    page = cached_page(event)
+    if page is not None:
+        return page.path
     return sources.page_path(event.page_id) if event.page_id is not None else None
 
 
@@ -151,7 +159,7 @@ def update_on_event(sender, event, **kwargs):
     if kind is None:
         return
     read = insert_companion(event, MembershipRead)
-    candidates = active_segments.changed_by(event, read.candidates if read is not None else None)
+    candidates = active_segments.changed_by(event)
     if not candidates:
         return
     identified = event.type == "identify"
