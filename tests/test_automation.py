@@ -254,3 +254,63 @@ def test_the_score_reached_trigger_fires_when_the_score_crosses_the_value(browse
     view(browser_client, kasia)  # above it already: no second run
     assert AutomationRun.objects.filter(rule=crossed, contact=contact).count() == 1
     assert set(contact.tags.names()) == {"forty"}
+
+
+def test_a_rule_adds_and_removes_points_that_a_rebuild_keeps(client, api_key):
+    from wagtail_leadscore.scoring.models import ScoreEntry
+    from wagtail_leadscore.scoring.rebuild import rebuild_scores
+
+    base = global_score(submit(client, api_key, "before@example.com"))  # the demo's rules
+    rule("Quote is worth 40", "form_submitted", value="quote-request",
+         actions=[("points", {"operation": "add", "points": 40, "stage": True})])
+    rule("Students are worth less", "form_submitted", value="quote-request",
+         conditions=[fact("role", "iexact", "student")],
+         actions=[("points", {"operation": "remove", "points": 15, "stage": False})])
+    buyer = submit(client, api_key, "buyer@example.com", role="architect")
+    student = submit(client, api_key, "student@example.com", role="student")
+    submit(client, api_key, "buyer@example.com", role="architect")  # the same event: once
+    assert (global_score(buyer), global_score(student)) == (base + 40, base + 25)
+    awarded = set(ScoreEntry.objects.filter(contact=student, dimension="global",
+                                            source__startswith="awarded:")
+                  .values_list("label", "points"))
+    assert awarded == {("Awarded by “Quote is worth 40”", 40),
+                       ("Awarded by “Students are worth less”", -15)}
+    assert ScoreEntry.objects.filter(contact=student, dimension="stage",
+                                     source__startswith="awarded:").count() == 1
+    rebuild_scores()
+    assert (global_score(buyer), global_score(student)) == (base + 40, base + 25)
+
+
+def test_a_rule_assigns_owners_in_turns_among_a_sales_group(client, api_key, django_user_model):
+    from django.contrib.auth.models import Group
+
+    sales = Group.objects.create(name="Sales")
+    anna, ben = (django_user_model.objects.create_user(name, f"{name}@example.com")
+                 for name in ("anna", "ben"))
+    django_user_model.objects.create_user("gone", is_active=False).groups.add(sales)
+    for user in (anna, ben):
+        user.groups.add(sales)
+    rule("Share the quotes", "form_submitted",
+         actions=[("assign_owner", {"user": "", "group": str(sales.pk), "keep_owner": True})])
+    owners = [submit(client, api_key, f"buyer{number}@example.com").owner
+              for number in range(3)]
+    assert owners == [anna, ben, anna]
+    post(client, EVENTS, {"type": "form_submit", "name": "quote-request",
+                          "email": "buyer0@example.com", "id": "again"}, key=api_key)
+    assert Contact.objects.get(email="buyer0@example.com").owner == anna  # kept
+    assigned = Event.objects.filter(type="owner_assigned").order_by("pk")
+    assert [event.name for event in assigned] == ["anna", "ben", "anna"]
+    assert assigned[0].properties["reason"] == "Share the quotes"
+
+
+def test_an_owner_action_needs_a_user_or_a_group(admin_client):
+    add = reverse("wagtailsnippets_wagtail_leadscore_automationrule:add")
+    page = admin_client.get(add).content.decode()
+    for action in ("Add or remove points", "Assign an owner", "Call a webhook"):
+        assert action in page
+    response = admin_client.post(add, actions_form(**{
+        "actions-0-type": "assign_owner", "actions-0-value-user": "",
+        "actions-0-value-group": "", "actions-0-value-keep_owner": "on"}))
+    assert response.status_code == 200
+    assert "Choose a user or a group" in response.content.decode()
+    assert not AutomationRule.objects.exists()

@@ -250,3 +250,16 @@ def test_the_open_pixel_records_a_weak_signal(mail_server, ola, frozen, client):
     assert response.status_code == 200 and response["Content-Type"] == "image/gif"
     Client(HTTP_USER_AGENT="python-requests/2.32").get(path_of(pixel))  # a bot: not counted
     assert Event.objects.filter(type="email_open", contact=ola).count() == 1
+
+
+def test_email_links_are_rate_limited_per_client(mail_server, ola, frozen, client,
+                                                 settings_leadscore):
+    settings_leadscore(MAIL_LINK_RATE_LIMIT=2)
+    send_one(ola)
+    link = path_of(click_links(mail_server.inbox.messages[0])[0])
+    statuses = [client.get(link, REMOTE_ADDR="198.51.100.4").status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    refused = client.get("/leadscore/m/u/nothing/", REMOTE_ADDR="198.51.100.4")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert client.get(link, REMOTE_ADDR="198.51.100.5").status_code == 302
+    assert Event.objects.filter(type__in=["email_click", "email_scan"]).count() == 3

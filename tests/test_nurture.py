@@ -144,6 +144,36 @@ def test_exits_and_re_enrolment(mail_server, time_machine):
     assert enrol(returning, again) is not None  # ended: it may come back
 
 
+def test_a_step_branches_on_a_segment(mail_server, time_machine):
+    from django.core.exceptions import ValidationError
+
+    from .test_segments import segment
+
+    time_machine.move_to(MONDAY, tick=False)
+    developers = segment("Developers", ("tag", {"tag": "developer"}))
+    guide = sequence("Guide", [(1, "welcome")], frequency_cap_days=0)
+    for order, (slug, condition) in enumerate(
+            (("api", "in_segment"), ("overview", "not_in_segment")), start=1):
+        SequenceStep.objects.create(sequence=guide, sort_order=order, delay_days=2,
+                                    email=make_email(f"guide-{slug}"), condition=condition,
+                                    segment=developers)
+    coder, buyer = (Contact.objects.create(email=f"{name}@example.com")
+                    for name in ("coder", "buyer"))
+    coder.tags.add("developer")
+    for contact in (coder, buyer):
+        enrol(contact, guide)
+    for number in (1, 2):
+        time_machine.move_to(day(number), tick=False)
+        tick()
+        send_due()
+    assert emails_of(mail_server, "coder@example.com") == ["guide-welcome", "guide-api"]
+    assert emails_of(mail_server, "buyer@example.com") == ["guide-welcome", "guide-overview"]
+    unasked = SequenceStep(sequence=guide, email=guide.steps.first().email,
+                           condition="in_segment")
+    with pytest.raises(ValidationError, match="Choose the segment"):
+        unasked.full_clean()
+
+
 def test_sequences_in_the_admin_and_who_may_see_them(admin_client, client, django_user_model):
     from django.contrib.auth.models import Permission
     from django.urls import reverse

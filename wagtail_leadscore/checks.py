@@ -43,7 +43,7 @@ SETTING_RULES = (
               "DOCUMENT_LINK_MAX_AGE"),
      lambda value: isinstance(value, timedelta), "must be a datetime.timedelta"),
     ("E005", ("IGNORE_PATH_PREFIXES", "BOT_USER_AGENT_PATTERNS", "CONSENT_COOKIE_VALUES",
-              "MAIL_SCANNER_USER_AGENTS"),
+              "MAIL_SCANNER_USER_AGENTS", "WEBHOOK_ALLOWED_HOSTS"),
      is_string_list, "must be a list or tuple of strings: a plain string is read as one entry "
      'per character ("/careers/" as "/", "c", "a", ...), so write ["/careers/"]'),
     ("E006", ("IGNORE_PATH_PREFIXES",), lambda value: all(p.startswith("/") for p in value),
@@ -53,6 +53,8 @@ SETTING_RULES = (
      lambda value: isinstance(value, bool), "must be True or False"),
     ("E008", ("BEACON_DEDUPE_SECONDS", "BEACON_RATE_LIMIT", "API_MAX_BATCH", "ENGAGED_SCORE",
               "SCORING_CACHE_SECONDS", "REBUILD_BATCH_EVENTS", "FORM_RATE_LIMIT",
+              "MAIL_LINK_RATE_LIMIT", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_SECONDS",
+              "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_DISABLE_AFTER", "WEBHOOK_BATCH_SIZE",
               "MAIL_BATCH_SIZE", "MAIL_LEASE_SECONDS", "MAIL_RETRY_SECONDS",
               "MAIL_MAX_ATTEMPTS", "ENGAGEMENT_ACTIVE_DAYS", "ENGAGEMENT_INACTIVE_DAYS"),
      is_positive_int, "must be a positive integer"),

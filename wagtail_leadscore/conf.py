@@ -73,6 +73,16 @@ DEFAULTS = {
     "FORM_MIN_SECONDS": 3,
     "FORM_TOKEN_MAX_AGE": timedelta(days=1),
     "FORM_RATE_LIMIT": 10,
+    # Requests per minute and client IP to email links: clicks, opens, unsubscribe pages.
+    "MAIL_LINK_RATE_LIMIT": 120,
+    # Webhooks (webhooks/): hosts that may be private or loopback addresses, the timeout of
+    # one call, retries with backoff, and when a failing endpoint is switched off.
+    "WEBHOOK_ALLOWED_HOSTS": [],
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_RETRY_SECONDS": 60,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_DISABLE_AFTER": 20,
+    "WEBHOOK_BATCH_SIZE": 50,
     # How long a link to a gated document (GatedDocumentBlock) works.
     "DOCUMENT_LINK_MAX_AGE": timedelta(hours=1),
     # More segment condition types: {"name": "dotted.path.to.ConditionBlockSubclass"}.

@@ -35,6 +35,17 @@ def tracking_transaction(model, async_commit):
         yield
 
 
+def claim_due(model, due, order_by, limit, **lease):
+    """The ids of up to ``limit`` rows of ``model`` matching ``due``, claimed: locked with
+    ``SKIP LOCKED`` on PostgreSQL (several workers share the rows, none takes another's)
+    and updated with ``lease`` (a status, a lease end) in the same transaction."""
+    with transaction.atomic(using=router.db_for_write(model)):
+        ids = list(model.objects.select_for_update(skip_locked=True).filter(due)
+                   .order_by(*order_by).values_list("pk", flat=True)[:limit])
+        model.objects.filter(pk__in=ids).update(**lease)
+    return ids
+
+
 def can_insert_for_visitor(model):
     return connections[router.db_for_write(model)].features.can_return_columns_from_insert
 

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -56,6 +57,13 @@ class Contact(models.Model):
     bounced_at = models.DateTimeField(_("email bounced"), null=True, blank=True, editable=False)
     tags = TaggableManager(verbose_name=_("tags"), through="wagtail_leadscore.ContactTag",
                            blank=True)
+    # Who in sales looks after the contact (lifecycle.owners); the time picks whose turn
+    # it is when a group shares the contacts in turns.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
+                              blank=True, on_delete=models.SET_NULL,
+                              related_name="leadscore_contacts")
+    owner_assigned_at = models.DateTimeField(_("owner since"), null=True, blank=True,
+                                             editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -230,3 +238,4 @@ from .scoring.models import (  # noqa: E402, F401
     Topic,
 )
 from .segments.models import Segment, SegmentMembership  # noqa: E402, F401
+from .webhooks.models import Webhook, WebhookDelivery  # noqa: E402, F401

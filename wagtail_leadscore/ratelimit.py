@@ -1,8 +1,11 @@
 """A fixed-window rate limit per client IP, kept in Django's cache (no database query)."""
 
 import time
+from functools import wraps
 
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from .conf import get_setting
 
@@ -27,3 +30,19 @@ def is_rate_limited(request, scope, per_minute):
         cache.add(key, 1, timeout=120)
         count = 1
     return count > per_minute
+
+
+def rate_limited(scope, setting):
+    """A view decorator: a client over the ``setting``'s requests per minute gets a 429,
+    before the view does any work."""
+    def decorator(view):
+        @wraps(view)
+        def limited(request, *args, **kwargs):
+            if is_rate_limited(request, scope, get_setting(setting)):
+                response = HttpResponse(_("Too many requests. Please try again in a minute."),
+                                        status=429, content_type="text/plain; charset=utf-8")
+                response["Retry-After"] = "60"
+                return response
+            return view(request, *args, **kwargs)
+        return limited
+    return decorator

@@ -33,6 +33,11 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.update_engagement",
         "schedule_type": "D",
     },
+    "wagtail_leadscore: deliver webhooks": {
+        "func": "wagtail_leadscore.tasks.deliver_webhooks",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
     "wagtail_leadscore: send the outbox": {
         "func": "wagtail_leadscore.tasks.send_outbox",
         "schedule_type": "I",

@@ -8,6 +8,7 @@ from .nurture import scheduler as nurture
 from .scoring import aging, fit
 from .segments import rebuild as segment_rebuild
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
+from .webhooks import delivery as webhooks
 
 
 def prune_anonymous_visitors():
@@ -43,6 +44,11 @@ def refresh_time_based_segments():
 def send_outbox():
     """Every minute: the due emails, in batches over one SMTP connection each."""
     return outbox.send_due()
+
+
+def deliver_webhooks():
+    """Every minute: the due webhook calls, retries included."""
+    return webhooks.deliver_due()
 
 
 def update_engagement():

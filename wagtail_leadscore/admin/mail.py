@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -43,6 +44,11 @@ def email_statistics(email):
 
 
 class EmailIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        return [*super().get_list_more_buttons(instance), ListingMenuItem(
+            _("Statistics"), url=reverse("wagtailsnippets_wagtail_leadscore_email:statistics",
+                                         args=[instance.pk]), icon_name="table", priority=15)]
+
     def get_base_queryset(self):
         return super().get_base_queryset().annotate(
             sent_total=Count("messages", filter=Q(messages__status=Status.SENT)))

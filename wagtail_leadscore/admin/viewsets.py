@@ -14,6 +14,7 @@ from .mail import EmailViewSet
 from .nurture import SequenceViewSet
 from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
 from .segments import SegmentViewSet
+from .webhooks import WebhookViewSet
 
 TIMELINE_LENGTH = 100
 
@@ -46,10 +47,11 @@ class ContactViewSet(ModelViewSet):
     search_fields = ["email", "first_name", "last_name", "company"]
     search_backend_name = None  # plain database search: no index to keep up to date
     # The stage is derived (lifecycle rules, sales feedback): shown, not hand-edited here.
-    form_fields = ["email", *Contact.PROFILE_FIELDS, "tags"]
+    form_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "tags"]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
-    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "facts"]  # stage: with the scores
+    # The stage is shown with the scores.
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "facts"]
 
 
 class ApiKeyCreateView(CreateView):
@@ -92,6 +94,7 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
         EmailViewSet,
         SequenceViewSet,
         AutomationRuleViewSet,
+        WebhookViewSet,
         TopicViewSet,
         ApiKeyViewSet("leadscore_api_keys"),
     )

@@ -6,13 +6,18 @@ load, like segment conditions)."""
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from ..lifecycle.stages import CONTACT_STAGES
+from ..scoring.sources import MAX_AWARDED_POINTS
 
 
 class Pause(Exception):
@@ -85,6 +90,93 @@ class TagAction(ActionBlock):
     def run(self, value, run, position):
         tags = run.contact.tags
         (tags.add if value["operation"] == "add" else tags.remove)(value["tag"].strip())
+
+
+class PointsAction(ActionBlock):
+    """Points given or taken away: a ``points_awarded`` event that scoring counts like any
+    other (it is in the contact's "why this score", and a rebuild awards it again)."""
+
+    operation = blocks.ChoiceBlock(choices=(("add", _("add")), ("remove", _("remove"))),
+                                   default="add", label=_("points"))
+    points = blocks.IntegerBlock(min_value=1, max_value=MAX_AWARDED_POINTS, default=10,
+                                 label=_("how many"))
+    stage = blocks.BooleanBlock(required=False, label=_("the stage score too"),
+                                help_text=_("Count them towards qualifying again after a "
+                                            "contact was sent back to nurturing."))
+
+    class Meta:
+        icon = "plus"
+        label = _("Add or remove points")
+
+    def run(self, value, run, position):
+        from ..events import record_event
+
+        points = value["points"] if value["operation"] == "add" else -value["points"]
+        record_event("points_awarded", contact=run.contact, name=f"rule:{run.rule_id}",
+                     properties={"points": points, "reason": run.rule.name,
+                                 "stage": bool(value["stage"])},
+                     dedupe_key=run.action_key(position))
+
+
+def owner_choices():
+    return [(str(user.pk), user.get_full_name() or user.get_username())
+            for user in get_user_model().objects.filter(is_active=True).order_by("username")]
+
+
+def group_choices():
+    return [(str(group.pk), group.name) for group in Group.objects.order_by("name")]
+
+
+class AssignOwnerAction(ActionBlock):
+    """A user, or the members of a group in turns (whoever got a contact least recently)."""
+
+    user = blocks.ChoiceBlock(choices=owner_choices, required=False, label=_("user"))
+    group = blocks.ChoiceBlock(choices=group_choices, required=False,
+                               label=_("or a member of the group, in turns"))
+    keep_owner = blocks.BooleanBlock(required=False, default=True,
+                                     label=_("only if the contact has no owner yet"))
+
+    class Meta:
+        icon = "user"
+        label = _("Assign an owner")
+
+    def clean(self, value):
+        value = super().clean(value)
+        if bool(value["user"]) == bool(value["group"]):
+            raise StructBlockValidationError(block_errors={"user": ValidationError(
+                _("Choose a user or a group (one of them)."))})
+        return value
+
+    def run(self, value, run, position):
+        from ..lifecycle.owners import assign_owner, next_in_turn
+
+        contact = run.contact
+        if value["keep_owner"] and contact.owner_id is not None:
+            return
+        if value["user"]:
+            owner = get_user_model().objects.filter(pk=value["user"], is_active=True).first()
+        else:
+            group = Group.objects.filter(pk=value["group"]).first()
+            owner = next_in_turn(group) if group is not None else None
+        if owner is not None:  # a user or group deleted since: nobody to assign
+            assign_owner(contact, owner, reason=run.rule.name, via="automation")
+
+
+class WebhookAction(ActionBlock):
+    """A signed POST about the contact to another system, queued (never in the request)."""
+
+    webhook = SnippetChooserBlock("wagtail_leadscore.Webhook", label=_("webhook"))
+
+    class Meta:
+        icon = "link-external"
+        label = _("Call a webhook")
+
+    def run(self, value, run, position):
+        from ..webhooks.delivery import contact_data, enqueue
+
+        enqueue(value["webhook"], "automation", {
+            "rule": {"id": run.rule_id, "name": run.rule.name},
+            "contact": contact_data(run.contact)}, run.action_key(position))
 
 
 class SetStageAction(ActionBlock):

@@ -9,12 +9,12 @@ import time
 from contextvars import ContextVar
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
 from ..conf import get_setting
-from ..db import savepoint_if_in_transaction
+from ..db import claim_due, savepoint_if_in_transaction
 from ..segments.compiler import conditions_q
 from ..segments.conditions import Scope
 from ..segments.models import apply_conditions_once
@@ -169,11 +169,8 @@ def resume_due(now=None):
     now = now or timezone.now()
     due = (Q(status=RunStatus.WAITING, resume_at__lte=now)
            | Q(status=RunStatus.RUNNING, resume_at__lt=now))
-    with transaction.atomic():
-        ids = list(AutomationRun.objects.select_for_update(skip_locked=True).filter(due)
-                   .values_list("pk", flat=True))
-        AutomationRun.objects.filter(pk__in=ids).update(status=RunStatus.RUNNING,
-                                                        resume_at=now + RUN_LEASE)
+    ids = claim_due(AutomationRun, due, ("resume_at", "pk"), None, status=RunStatus.RUNNING,
+                    resume_at=now + RUN_LEASE)
     runs = AutomationRun.objects.filter(pk__in=ids).select_related("rule", "contact")
     for run in runs.order_by("resume_at", "pk"):
         continue_run(run)

@@ -14,12 +14,15 @@ from wagtail.fields import StreamField
 from ..conf import get_setting
 from ..segments.models import MATCH_CHOICES, segment_condition_blocks
 from .actions import (
+    AssignOwnerAction,
     NotifySalesAction,
+    PointsAction,
     SendEmailAction,
     SequenceAction,
     SetStageAction,
     TagAction,
     WaitAction,
+    WebhookAction,
 )
 from .triggers import automation_trigger_choices, validate_trigger
 
@@ -30,8 +33,11 @@ def action_blocks():
         ("send_email", SendEmailAction()),
         ("notify_sales", NotifySalesAction()),
         ("tag", TagAction()),
+        ("points", PointsAction()),
         ("set_stage", SetStageAction()),
+        ("assign_owner", AssignOwnerAction()),
         ("sequence", SequenceAction()),
+        ("webhook", WebhookAction()),
         ("wait", WaitAction()),
     ]
     types.extend((name, import_string(path)())

@@ -15,11 +15,11 @@ from collections import Counter
 from datetime import timedelta
 
 from django.core.mail import get_connection
-from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from ..conf import get_setting
+from ..db import claim_due
 from ..events import record_event
 from ..lifecycle.engagement import inactive_among
 from ..models import Contact
@@ -59,11 +59,8 @@ def claim(now, limit):
     due = (Q(status=Status.QUEUED, send_after__lte=now)
            | Q(status=Status.SENDING, lease_until__lt=now))
     lease = now + timedelta(seconds=get_setting("MAIL_LEASE_SECONDS"))
-    with transaction.atomic():
-        ids = list(OutboxMessage.objects.select_for_update(skip_locked=True).filter(due)
-                   .order_by("send_after", "pk").values_list("pk", flat=True)[:limit])
-        OutboxMessage.objects.filter(pk__in=ids).update(status=Status.SENDING,
-                                                        lease_until=lease)
+    ids = claim_due(OutboxMessage, due, ("send_after", "pk"), limit, status=Status.SENDING,
+                    lease_until=lease)
     return list(OutboxMessage.objects.filter(pk__in=ids).select_related("email", "contact")
                 .order_by("send_after", "pk"))
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from ..events import record_event
 from ..identity import link_browser
+from ..ratelimit import rate_limited
 from ..tracking.filters import request_is_bot
 from .links import CLICK_SALT, OPEN_SALT, UNSUBSCRIBE_SALT, unsign
 from .models import EmailKind, OutboxMessage, Status
@@ -32,6 +33,7 @@ def sent_message(salt, token, count):
     return message, numbers[1:]
 
 
+@rate_limited("mail", "MAIL_LINK_RATE_LIMIT")
 @require_safe
 def click(request, token):
     """Record the click (a strong signal, and it identifies this browser as the contact),
@@ -54,6 +56,7 @@ def click(request, token):
     return response
 
 
+@rate_limited("mail", "MAIL_LINK_RATE_LIMIT")
 @require_safe
 def open_pixel(request, token):
     """The open pixel: a weak signal (image proxies and privacy features load it without a
@@ -70,6 +73,7 @@ def open_pixel(request, token):
 # No CSRF token: the signed, per-recipient token in the URL is what authorises the POST, and
 # RFC 8058's one-click POST comes from the mail provider, which has no session here.
 @csrf_exempt
+@rate_limited("mail", "MAIL_LINK_RATE_LIMIT")
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     """GET shows a page with one button (what mail scanners fetch changes nothing); the

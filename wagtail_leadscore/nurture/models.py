@@ -1,6 +1,7 @@
 """Sequences (snippets with ordered steps) and enrolments: where each contact is in a
 sequence and when its next step is due."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,8 +51,6 @@ class Sequence(SlugFromNameMixin, ClusterableModel):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if not self.send_from_hour < self.send_until_hour <= 24:
             raise ValidationError({"send_until_hour": _(
                 "The window ends after it starts, at 24 at the latest.")})
@@ -68,13 +67,19 @@ class StepCondition(models.TextChoices):
     NOT_CLICKED = "not_clicked", _("if the previous email was not clicked")
     OPENED = "opened", _("if the previous email was opened")
     NOT_OPENED = "not_opened", _("if the previous email was not opened")
+    IN_SEGMENT = "in_segment", _("if a member of the segment")
+    NOT_IN_SEGMENT = "not_in_segment", _("if not a member of the segment")
+
+
+SEGMENT_CONDITIONS = (StepCondition.IN_SEGMENT, StepCondition.NOT_IN_SEGMENT)
 
 
 class SequenceStep(Orderable):
     """One email of a sequence, ``delay_days`` after enrolment or after the previous email
     sent. A step whose condition fails is skipped. Consecutive conditional steps with the
     same delay are a branch: the first whose condition holds is sent and the others are
-    not ("clicked the previous email: the survey; not clicked: a reminder")."""
+    not ("clicked the previous email: the survey; not clicked: a reminder"; "developers:
+    the API guide; everyone else: the overview")."""
 
     sequence = ParentalKey(Sequence, on_delete=models.CASCADE, related_name="steps")
     email = models.ForeignKey("wagtail_leadscore.Email", verbose_name=_("email"),
@@ -84,6 +89,10 @@ class SequenceStep(Orderable):
                                   default=DelayFrom.ENROLMENT)
     condition = models.CharField(_("sent"), max_length=20, choices=StepCondition.choices,
                                  default=StepCondition.ALWAYS)
+    segment = models.ForeignKey("wagtail_leadscore.Segment", verbose_name=_("segment"),
+                                null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+",
+                                help_text=_("For the conditions on a segment."))
 
     class Meta(Orderable.Meta):
         verbose_name = _("step")
@@ -91,6 +100,14 @@ class SequenceStep(Orderable):
 
     def __str__(self):
         return f"{self.email} ({self.delay_days} d)"
+
+    def clean(self):
+        if self.condition in SEGMENT_CONDITIONS and self.segment_id is None:
+            raise ValidationError({"segment": _("Choose the segment this condition asks.")})
+        if self.condition not in SEGMENT_CONDITIONS and self.segment_id is not None:
+            raise ValidationError({"segment": _(
+                "Only the conditions on a segment use one: choose such a condition, or no "
+                "segment.")})
 
 
 class EnrolmentStatus(models.TextChoices):

@@ -71,7 +71,8 @@ def tick(now=None):
 
 class Batch:
     """What a batch of due enrolments needs, read at once: the steps of their sequences,
-    who must leave, and which previous emails were clicked or opened."""
+    who must leave, which previous emails were clicked or opened, and who is in the
+    segments the exits and steps ask about."""
 
     def __init__(self, enrolments, now):
         from ..models import Event, SegmentMembership
@@ -82,11 +83,12 @@ class Batch:
                       for pk, sequence in sequences.items()}
         contacts = {enrolment.contact_id for enrolment in enrolments}
         self.inactive = inactive_among(contacts, now)
-        self.in_exit_segment = set(  # (segment id, contact id)
-            SegmentMembership.objects.filter(
-                segment__in=[sequence.exit_segment_id for sequence in sequences.values()
-                             if sequence.exit_segment_id], contact__in=contacts)
-            .values_list("segment_id", "contact_id"))
+        segments = {sequence.exit_segment_id for sequence in sequences.values()} | {
+            step.segment_id for steps in self.steps.values() for step in steps}
+        segments.discard(None)
+        self.memberships = set(  # (segment id, contact id): exits and step conditions
+            SegmentMembership.objects.filter(segment__in=segments, contact__in=contacts)
+            .values_list("segment_id", "contact_id")) if segments else set()
         self.exit_segments = {pk: sequence.exit_segment_id for pk, sequence in sequences.items()}
         messages = [enrolment.last_message_id for enrolment in enrolments
                     if enrolment.last_message_id]
@@ -110,7 +112,7 @@ class Batch:
         if sequence.exit_on_lead and contact.stage in LEAD_STAGES:
             return "became a lead"
         segment = self.exit_segments[sequence.pk]
-        if segment and (segment, contact.pk) in self.in_exit_segment:
+        if segment and (segment, contact.pk) in self.memberships:
             return "entered the exit segment"
         return None
 
@@ -151,9 +153,11 @@ class Batch:
         message = enrolment.last_message_id
         clicked = ("email_click", message) in self.reactions
         opened = clicked or ("email_open", message) in self.reactions
+        member = (step.segment_id, enrolment.contact_id) in self.memberships
         return {StepCondition.ALWAYS: True, StepCondition.CLICKED: clicked,
                 StepCondition.NOT_CLICKED: not clicked, StepCondition.OPENED: opened,
-                StepCondition.NOT_OPENED: not opened}[step.condition]
+                StepCondition.NOT_OPENED: not opened, StepCondition.IN_SEGMENT: member,
+                StepCondition.NOT_IN_SEGMENT: not member}[step.condition]
 
     def queue(self, enrolment, step, due):
         sequence = enrolment.sequence

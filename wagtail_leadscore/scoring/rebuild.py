@@ -25,7 +25,7 @@ from .engine import counter_keys, entry_rows, ledger_lines, score_deltas
 from .models import Score, ScoreCounter, ScoreEntry
 from .pages import LeadScoringPageMixin
 from .shadow import ShadowTables
-from .sources import RuleSet, is_scored, page_source
+from .sources import RuleSet, awarded_source, is_scored, page_source
 from .store import ENTRY_COLUMNS, connection_for
 
 OWNER_COLUMNS = ("contact_id", "visitor_id")
@@ -109,6 +109,9 @@ class Replay:
         matched = []
         if event.type == "page_view" and event.page_id in self.page_sources:
             matched.append(self.page_sources[event.page_id])
+        awarded = awarded_source(event)
+        if awarded is not None:
+            matched.append(awarded)
         for source, matches in self.rules.by_event_type.get(event.type, ()):
             if matches(event, self.page_path):
                 matched.append(source)

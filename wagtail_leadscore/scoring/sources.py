@@ -80,6 +80,29 @@ def rule_source(rule, topic_ids):
     )
 
 
+MAX_AWARDED_POINTS = 10_000
+
+
+def awarded_source(event):
+    """The points a ``points_awarded`` event carries (an automation rule's "add points"):
+    a source of its own, so a rebuild of the scores awards them again. None for other
+    events and for properties that name no whole number of points."""
+    if event.type != "points_awarded":
+        return None
+    properties = event.properties or {}
+    points = properties.get("points")
+    if isinstance(points, bool) or not isinstance(points, int) or not points:
+        return None
+    points = max(-MAX_AWARDED_POINTS, min(MAX_AWARDED_POINTS, points))
+    reason = str(properties.get("reason") or "")[:200]
+    return Source(
+        key=f"awarded:{event.name}"[:40],
+        label=_("Awarded by “%(reason)s”") % {"reason": reason} if reason else _("Awarded"),
+        points=points,
+        dimensions=(GLOBAL, STAGE) if properties.get("stage") else (GLOBAL,),
+    )
+
+
 def is_scored(page):
     return isinstance(page, LeadScoringPageMixin) and bool(
         page.leadscore_points or page.leadscore_bonus_visit
@@ -186,6 +209,9 @@ class Sources:
                       else self.pages.for_page_id(event.page_id))
             if source is not None:
                 matched.append(source)
+        awarded = awarded_source(event)
+        if awarded is not None:
+            matched.append(awarded)
         rules = self.rules.by_event_type.get(event.type)
         if rules:
             def page_path(page_id):
