@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from timberframe.models import OfferPage
@@ -314,3 +315,19 @@ def test_an_owner_action_needs_a_user_or_a_group(admin_client):
     assert response.status_code == 200
     assert "Choose a user or a group" in response.content.decode()
     assert not AutomationRule.objects.exists()
+
+
+def test_any_event_type_fires_a_rule_by_type_or_by_type_and_name(client, api_key):
+    fair = rule("Met at a fair", "event_of_type", value="offline:trade-fair",
+                actions=[("tag", {"operation": "add", "tag": "fair"})])
+    rule("Anything offline", "event_of_type", value="offline",
+         actions=[("tag", {"operation": "add", "tag": "offline"})])
+    for number, name in enumerate(("trade-fair", "phone-call")):
+        post(client, EVENTS, {"type": "offline", "name": name, "email": "met@example.com",
+                              "id": f"offline:{number}"}, key=api_key)
+    contact = Contact.objects.get(email="met@example.com")
+    assert set(contact.tags.names()) == {"fair", "offline"}
+    assert AutomationRun.objects.filter(rule=fair).count() == 1
+    with pytest.raises(ValidationError, match="registered event type"):
+        rule("Typo", "event_of_type", value="ofline",
+             actions=[("tag", {"operation": "add", "tag": "x"})])

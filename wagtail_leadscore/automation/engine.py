@@ -60,7 +60,8 @@ class ActiveRules:
                 logger.warning("Automation rule %s has an unknown trigger %r.", rule.pk,
                                rule.trigger)
                 continue
-            by_type.setdefault(trigger.event_type, []).append((rule, trigger.compile(rule)))
+            by_type.setdefault(trigger.event_type_of(rule), []).append(
+                (rule, trigger.compile(rule)))
         return by_type
 
     def clear(self, **kwargs):

@@ -25,6 +25,32 @@ class PointsTrigger(Trigger):
         return {}
 
 
+class EventOfTypeTrigger(Trigger):
+    """Any event type, built-in or registered with the hook: the value is the type, or
+    "type:name" for events of that name only (``webinar_attended``, ``offline:trade-fair``)."""
+
+    def event_type_of(self, rule):
+        return (rule.value or "").strip().partition(":")[0].strip()
+
+    def validate(self, rule):
+        from ..events import event_types
+
+        event_type = self.event_type_of(rule)
+        if event_type not in event_types:
+            return {"value": _("Give a registered event type (e.g. offline or "
+                               "offline:trade-fair); %(type)r is none.") % {
+                                   "type": event_type}}
+        return {}
+
+
+def event_named(rule):
+    """Events of the rule's type (the index asks), of the name after the colon if given."""
+    wanted = (rule.value or "").partition(":")[2].strip().lower()
+    if not wanted:
+        return lambda event, page_path: True
+    return lambda event, page_path: event.name.lower() == wanted
+
+
 def score_reached(rule):
     """The points this event added carried the global score to the rule's value or above
     (from what scoring left on the event: no query)."""
@@ -42,6 +68,8 @@ def score_reached(rule):
 
 BUILTIN = (
     *(SCORING_TRIGGERS[key] for key in REUSED),
+    EventOfTypeTrigger("event_of_type", _("An event of the type given (type, or type:name)"),
+                       "", "required", event_named),
     Trigger("stage_changed", _("Stage changed (to any, or to the stage named)"),
             "stage_change", "optional", named("to")),
     Trigger("segment_entered", _("Segment entered (any, or the one whose slug is given)"),

@@ -21,6 +21,11 @@ class Trigger:
     value: str
     compile: object  # rule -> matcher
 
+    def event_type_of(self, rule):
+        """The type of the events that can fire ``rule`` ("" for any): what rules are
+        indexed by."""
+        return self.event_type
+
     def validate(self, rule):
         """Field errors of ``rule`` for this trigger, as a dict."""
         value = (rule.value or "").strip()
