@@ -59,13 +59,15 @@ def settings_leadscore(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_scoring_caches():
-    """Scoring rules, page tagging, the active segments and automation rules are cached
-    per process; a test's rolled-back rows must not outlive it in the cache."""
+    """Scoring rules, page tagging, the active segments, automation rules and webhook
+    subscriptions are cached per process; a test's rolled-back rows must not outlive it
+    in the cache."""
     from wagtail_leadscore.automation.engine import active_rules
     from wagtail_leadscore.scoring.sources import sources
     from wagtail_leadscore.segments.membership import active_segments
+    from wagtail_leadscore.webhooks.subscriptions import subscriptions
 
-    caches = (sources, active_segments, active_rules)
+    caches = (sources, active_segments, active_rules, subscriptions)
     for cache in caches:
         cache.clear()
     yield

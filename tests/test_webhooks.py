@@ -18,6 +18,7 @@ from django.urls import reverse
 from wagtail_leadscore.webhooks.delivery import deliver_due
 from wagtail_leadscore.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
+from .test_api import EVENTS, post
 from .test_automation import rule, submit
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +224,38 @@ def test_the_delivery_log_refuses_users_without_permission(client, django_user_m
     for name, method in (("deliveries", client.get), ("replay", client.post)):
         url = reverse(f"wagtailsnippets_wagtail_leadscore_webhook:{name}", args=[hook.pk])
         assert method(url).status_code in (302, 403), name
+
+
+def test_a_webhook_hears_every_event_of_the_types_it_chose(client, api_key, admin_client,
+                                                          receiver):
+    from wagtail_leadscore.lifecycle.stages import Stage
+    from wagtail_leadscore.lifecycle.transitions import change_stage
+
+    add = reverse("wagtailsnippets_wagtail_leadscore_webhook:add")
+    form = admin_client.get(add).content.decode()
+    assert 'value="lead_qualified"' in form and 'value="stage_change"' in form
+    response = admin_client.post(add, {"name": "Phone system", "url": receiver.url,
+                                       "secret": "s3cret", "is_active": "on",
+                                       "events": ["stage_change", "form_submit"]})
+    assert response.status_code == 302
+    hook = Webhook.objects.get()
+    assert hook.events == ["stage_change", "form_submit"]
+    contact = submit(client, api_key, "buyer@example.com", company="Builders & Co")
+    change_stage(contact, Stage.SAL, reason="called back")
+    post(client, EVENTS, {"type": "custom", "name": "calculator_used",
+                          "email": "buyer@example.com", "id": "calc"}, key=api_key)
+    assert deliver_due() == {"delivered": 2}
+    payloads = [json.loads(body) for _, _, body in receiver.requests]
+    assert [payload["event"] for payload in payloads] == ["form_submit", "stage_change"]
+    change = payloads[1]["data"]
+    assert change["properties"]["reason"] == "called back"
+    assert change["contact"]["stage"] == Stage.SAL and change["contact"]["company"] == \
+        "Builders & Co"
+    assert all(verified("s3cret", headers, body) for _, headers, body in receiver.requests)
+
+
+def test_unknown_event_types_are_refused():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Unknown event types: page_veiw"):
+        Webhook(name="Typo", url="https://crm.example.com/", events=["page_veiw"]).full_clean()

@@ -21,6 +21,8 @@ class WagtailLeadscoreConfig(AppConfig):
         from .scoring.models import FitRule
         from .scoring.sources import connect_signals
         from .segments import membership
+        from .webhooks.models import Webhook
+        from .webhooks.subscriptions import notify_webhooks, subscriptions
 
         post_migrate.connect(ensure_schedules, sender=self)
         event_recorded.connect(score_recorded_event, dispatch_uid="leadscore_scoring")
@@ -28,9 +30,13 @@ class WagtailLeadscoreConfig(AppConfig):
         event_recorded.connect(membership.update_on_event, dispatch_uid="leadscore_segments")
         # After segments: rules read segment memberships and react to their events.
         event_recorded.connect(run_rules, dispatch_uid="leadscore_automation")
+        # Last: a payload tells the contact as this event and its rules left it.
+        event_recorded.connect(notify_webhooks, dispatch_uid="leadscore_webhooks")
         for signal in (post_save, post_delete):
             signal.connect(active_rules.clear, sender=AutomationRule,
                            dispatch_uid=f"leadscore_rules_{signal is post_save}")
+            signal.connect(subscriptions.clear, sender=Webhook,
+                           dispatch_uid=f"leadscore_webhooks_{signal is post_save}")
         m2m_changed.connect(record_added_tags, sender=Contact.tags.through,
                             dispatch_uid="leadscore_tag_added")
         join_visitor_event_inserts(membership.membership_read)

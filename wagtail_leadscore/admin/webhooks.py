@@ -1,6 +1,7 @@
 """Webhooks as snippets, each with its delivery log (status, response code, error) and a
 replay button."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -8,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
@@ -16,6 +18,19 @@ from ..webhooks.delivery import replay
 from ..webhooks.models import Webhook, WebhookDelivery
 
 DELIVERY_LOG_LENGTH = 100
+
+
+def event_type_choices():
+    from ..events import event_types
+
+    return [(event_type.name, event_type.label) for event_type in event_types]
+
+
+class WebhookForm(WagtailAdminModelForm):
+    events = forms.MultipleChoiceField(
+        choices=event_type_choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Events"), help_text=_("Called for every event of these types; automation "
+                                       "rules can call it too."))
 
 
 class WebhookIndexView(IndexView):
@@ -31,8 +46,9 @@ class WebhookViewSet(SnippetViewSet):
     index_view_class = WebhookIndexView
     list_display = ["name", "url", "is_active", "consecutive_failures"]
     list_filter = ["is_active"]
-    panels = [FieldPanel("name"), FieldPanel("url"), FieldPanel("secret"),
-              FieldPanel("is_active")]
+    edit_handler = ObjectList([FieldPanel("name"), FieldPanel("url"), FieldPanel("events"),
+                               FieldPanel("secret"), FieldPanel("is_active")],
+                              base_form_class=WebhookForm)
 
     def get_urlpatterns(self):
         return [*super().get_urlpatterns(),

@@ -20,6 +20,10 @@ class Webhook(models.Model):
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500,
                           help_text=_("Receives a signed JSON POST (see the README)."))
+    events = models.JSONField(
+        _("events"), default=list, blank=True,
+        help_text=_("Called for every event of these types (automation rules can call it "
+                    "too)."))
     secret = models.CharField(
         _("signing secret"), max_length=100, default=new_secret,
         help_text=_("The receiver checks the X-Leadscore-Signature header with it."))
@@ -38,6 +42,12 @@ class Webhook(models.Model):
         return self.name
 
     def clean(self):
+        from ..events import event_types
+
+        unknown = [name for name in self.events or () if name not in event_types]
+        if not isinstance(self.events, list) or unknown:
+            raise ValidationError({"events": _("Unknown event types: %(types)s") % {
+                "types": ", ".join(map(str, unknown or [self.events]))}})
         try:
             check_url(self.url, resolve=False)
         except RefusedAddress as refused:
