@@ -15,6 +15,7 @@ class WagtailLeadscoreConfig(AppConfig):
         from .automation.models import AutomationRule
         from .events import event_recorded, join_visitor_event_inserts
         from .models import Contact
+        from .sales.alerts import alert_on_lead
         from .schedules import ensure_schedules
         from .scoring.engine import score_recorded_event, scoring_insert
         from .scoring.fit import queue_fit_recompute
@@ -30,6 +31,8 @@ class WagtailLeadscoreConfig(AppConfig):
         event_recorded.connect(membership.update_on_event, dispatch_uid="leadscore_segments")
         # After segments: rules read segment memberships and react to their events.
         event_recorded.connect(run_rules, dispatch_uid="leadscore_automation")
+        # After automation: a rule may give the new lead an owner before the alert.
+        event_recorded.connect(alert_on_lead, dispatch_uid="leadscore_lead_alert")
         # Last: a payload tells the contact as this event and its rules left it.
         event_recorded.connect(notify_webhooks, dispatch_uid="leadscore_webhooks")
         for signal in (post_save, post_delete):

@@ -50,6 +50,8 @@ BUILTIN_EVENT_TYPES = (
     EventType("tag_added", _("Tag added"), _("Named by the tag.")),
     EventType("points_awarded", _("Points awarded"),
               _("Points given or taken by an automation rule (properties: points, reason).")),
+    EventType("purchase", _("Purchase"),
+              _("A purchase reported by a CRM or shop (properties: amount, currency).")),
     EventType("owner_assigned", _("Owner assigned"),
               _("The contact got an owner in sales (named by the username).")),
     EventType("offline", _("Offline event"), _("Something that happened offline, e.g. a fair.")),

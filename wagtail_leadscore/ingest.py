@@ -16,6 +16,8 @@ from django.utils import timezone
 from .events import event_types, record_event
 from .http import JSONObjectField, form_errors
 from .identity import identify_contact
+from .lifecycle.stages import CONTACT_STAGES
+from .lifecycle.transitions import change_stage
 from .models import Contact, normalize_email
 
 # An imported event may be dated at most this far in the future (clock skew).
@@ -55,6 +57,14 @@ class EventRecordForm(ContactRecordForm):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [(t.name, t.label) for t in event_types]
 
+    def clean(self):
+        data = super().clean()
+        if data.get("type") == "purchase":
+            amount = (data.get("properties") or {}).get("amount")
+            if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
+                self.add_error("properties", "A purchase needs an amount: a number, at least 0.")
+        return data
+
     def clean_occurred_at(self):
         occurred_at = self.cleaned_data["occurred_at"]
         if occurred_at and occurred_at > timezone.now() + FUTURE_TOLERANCE:
@@ -88,6 +98,26 @@ class EventRecordForm(ContactRecordForm):
             )
             return "import:" + hashlib.sha256(identity.encode()).hexdigest()[:40]
         return None
+
+
+class StageRecordForm(forms.Form):
+    """A stage sales decided for a known contact (e.g. sql, customer, disqualified)."""
+
+    email = forms.EmailField(max_length=254)
+    stage = forms.ChoiceField(choices=CONTACT_STAGES)
+    reason = forms.CharField(max_length=500, required=False)
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data["email"])
+        self.contact = Contact.objects.filter(email=email).first()
+        if self.contact is None:
+            raise forms.ValidationError("No contact has this address.")
+        return email
+
+    def save(self, via):
+        change_stage(self.contact, self.cleaned_data["stage"], reason=self.cleaned_data["reason"],
+                     via=via)
+        return self.contact
 
 
 def validate_record(form_class, record, prefix=""):

@@ -229,6 +229,7 @@ from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
 from .mail.models import Email, OutboxMessage  # noqa: E402, F401
 from .nurture.models import Enrolment, Sequence, SequenceStep  # noqa: E402, F401
 from .profiling.models import ProfileSubmission  # noqa: E402, F401
+from .sales.models import DigestRecipient, DigestSent, SalesHandoff  # noqa: E402, F401
 from .scoring.models import (  # noqa: E402, F401
     FitRule,
     Score,

@@ -38,6 +38,10 @@ SCHEDULES = {
         "schedule_type": "I",
         "minutes": 1,
     },
+    "wagtail_leadscore: lead digests": {
+        "func": "wagtail_leadscore.tasks.send_digests",
+        "schedule_type": "H",
+    },
     "wagtail_leadscore: send the outbox": {
         "func": "wagtail_leadscore.tasks.send_outbox",
         "schedule_type": "I",

@@ -5,6 +5,7 @@ from .lifecycle.engagement import update_engagement as _update_engagement
 from .lifecycle.transitions import qualify_candidates
 from .mail import outbox
 from .nurture import scheduler as nurture
+from .sales import digests
 from .scoring import aging, fit
 from .segments import rebuild as segment_rebuild
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
@@ -49,6 +50,11 @@ def send_outbox():
 def deliver_webhooks():
     """Every minute: the due webhook calls, retries included."""
     return webhooks.deliver_due()
+
+
+def send_digests():
+    """Hourly: each recipient's lead digest of its last complete day or week, once."""
+    return digests.send_digests()
 
 
 def update_engagement():

@@ -7,7 +7,7 @@ from wagtail.admin.views.generic import CreateView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from ..models import ApiKey, Contact
+from ..models import ApiKey, Contact, DigestRecipient
 from .automation import AutomationRuleViewSet
 from .contact_scores import scoring_context
 from .mail import EmailViewSet
@@ -79,6 +79,15 @@ class ApiKeyViewSet(ModelViewSet):
     add_view_class = ApiKeyCreateView
 
 
+class DigestRecipientViewSet(ModelViewSet):
+    model = DigestRecipient
+    icon = "mail"
+    menu_label = _("Digest recipients")
+    add_to_admin_menu = False
+    list_display = ["email", "name", "frequency", "is_active"]
+    form_fields = ["email", "name", "frequency", "is_active"]
+
+
 class LeadscoreViewSetGroup(SnippetViewSetGroup):
     """A snippet group, registered with ``register_snippet``: its scoring rules, fit rules
     and topics are snippets (listed, chosen and permitted as such) in this menu."""
@@ -96,5 +105,6 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
         AutomationRuleViewSet,
         WebhookViewSet,
         TopicViewSet,
+        DigestRecipientViewSet("leadscore_digest_recipients"),
         ApiKeyViewSet("leadscore_api_keys"),
     )

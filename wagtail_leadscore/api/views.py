@@ -10,7 +10,14 @@ from django.views.decorators.http import require_POST
 
 from ..conf import get_setting
 from ..http import BadRequest, error_response, parse_json_body
-from ..ingest import ContactRecordForm, EventRecordForm, save_batch, validate_batch, validate_record
+from ..ingest import (
+    ContactRecordForm,
+    EventRecordForm,
+    StageRecordForm,
+    save_batch,
+    validate_batch,
+    validate_record,
+)
 from .auth import api_key_required
 
 
@@ -55,3 +62,4 @@ def serialize_event(event):
 
 contacts = batch_endpoint(ContactRecordForm, serialize_contact)
 events = batch_endpoint(EventRecordForm, serialize_event)
+stages = batch_endpoint(StageRecordForm, serialize_contact)

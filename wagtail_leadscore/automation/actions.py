@@ -58,11 +58,12 @@ def addresses(value):
 
 
 class NotifySalesAction(ActionBlock):
-    """An alert email about the contact, to sales (e.g. a team address). The alert is an
-    email of its own whose merge fields describe the contact ({{ email }}, {{ company }},
-    {{ budget }}, ...)."""
+    """An alert email about the contact, to its owner and/or other addresses (a team). The
+    alert is an email of its own whose merge fields describe the contact ({{ email }},
+    {{ company }}, {{ budget }}, ...)."""
 
-    to = blocks.CharBlock(label=_("to"), validators=[validate_addresses],
+    owner = blocks.BooleanBlock(required=False, label=_("the contact's owner"))
+    to = blocks.CharBlock(label=_("to"), validators=[validate_addresses], required=False,
                           help_text=_("Addresses, separated by commas."))
     email = SnippetChooserBlock("wagtail_leadscore.Email", label=_("alert email"))
 
@@ -70,10 +71,21 @@ class NotifySalesAction(ActionBlock):
         icon = "warning"
         label = _("Notify sales")
 
+    def clean(self, value):
+        value = super().clean(value)
+        if not value["owner"] and not addresses(value["to"]):
+            raise StructBlockValidationError(block_errors={"to": ValidationError(
+                _("Give addresses, or send to the contact's owner."))})
+        return value
+
     def run(self, value, run, position):
         from ..mail.outbox import enqueue
 
-        for number, address in enumerate(addresses(value["to"])):
+        recipients = addresses(value["to"])
+        owner = run.contact.owner if value.get("owner") else None
+        if owner is not None and owner.email and owner.email not in recipients:
+            recipients.insert(0, owner.email)  # a contact without an owner: the others only
+        for number, address in enumerate(recipients):
             enqueue(run.contact, value["email"], f"{run.action_key(position)}:{number}",
                     source=f"rule:{run.rule_id}", to_email=address)
 

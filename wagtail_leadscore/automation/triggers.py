@@ -16,13 +16,25 @@ REUSED = ("form_submitted", "form_answer", "download", "email_open", "email_clic
           "url_regex")
 
 
-class PointsTrigger(Trigger):
-    """A trigger whose value is a number of points."""
+class NumberTrigger(Trigger):
+    """A trigger whose value is a whole number (points, an amount)."""
 
     def validate(self, rule):
         if not (rule.value or "").strip().lstrip("-").isdigit():
-            return {"value": _("Give the number of points.")}
+            return {"value": _("Give a whole number.")}
         return {}
+
+
+def purchase_at_least(rule):
+    """A purchase whose amount is the rule's value or more."""
+    minimum = int(rule.value)
+
+    def matches(event, page_path):
+        amount = (event.properties or {}).get("amount")
+        return isinstance(amount, (int, float)) and not isinstance(amount, bool) and (
+            amount >= minimum)
+
+    return matches
 
 
 class EventOfTypeTrigger(Trigger):
@@ -77,8 +89,10 @@ BUILTIN = (
     Trigger("segment_left", _("Segment left (any, or the one whose slug is given)"),
             "segment_left", "optional", named()),
     Trigger("lead_qualified", _("Became a lead"), "lead_qualified", "", named()),
-    PointsTrigger("score_reached", _("Global score reached the value"), "", "required",
+    NumberTrigger("score_reached", _("Global score reached the value"), "", "required",
                   score_reached),
+    NumberTrigger("purchase_at_least", _("Purchase of at least the amount"), "purchase",
+                  "required", purchase_at_least),
     Trigger("unsubscribed", _("Unsubscribed from marketing email"), "unsubscribed", "",
             named()),
     Trigger("tag_added", _("Tag added (any, or the one named)"), "tag_added", "optional",

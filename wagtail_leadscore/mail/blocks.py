@@ -18,8 +18,21 @@ class ButtonBlock(blocks.StructBlock):
         template = "wagtail_leadscore/mail/blocks/button.html"
 
 
+class LeadSummaryBlock(blocks.StaticBlock):
+    """Where a sales alert shows the lead's dossier with the accept and send-back links
+    (filled per message: ``sales.dossier``)."""
+
+    class Meta:
+        icon = "user"
+        label = _("Lead summary (sales alerts)")
+        admin_text = _("The lead's facts, score, pages, forms and emails, and the links to "
+                       "accept it or send it back.")
+        template = "wagtail_leadscore/mail/blocks/lead_summary.html"
+
+
 class EmailBodyBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(max_length=200, label=_("heading"),
                                template="wagtail_leadscore/mail/blocks/heading.html")
     paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("paragraph"))
     button = ButtonBlock()
+    lead_summary = LeadSummaryBlock()

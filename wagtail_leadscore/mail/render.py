@@ -23,6 +23,7 @@ TRACKED_SCHEMES = ("http", "https")
 LINK_MARK = "leadscore-link-{}-mark"
 OPEN_MARK = "leadscore-open-mark"
 UNSUBSCRIBE_MARK = "leadscore-unsubscribe-mark"
+DOSSIER_MARK = "leadscore-dossier-mark"  # the lead summary block
 
 
 class PreparedEmail:
@@ -66,6 +67,12 @@ class PreparedEmail:
             marks.append((UNSUBSCRIBE_MARK, unsubscribe))
         for mark, url in marks:
             html, text = html.replace(mark, url), text.replace(mark, url)
+        if DOSSIER_MARK in html:
+            from ..sales.dossier import render_dossier
+
+            dossier_html, dossier_text = render_dossier(message)
+            html = html.replace(DOSSIER_MARK, dossier_html)
+            text = text.replace(DOSSIER_MARK, dossier_text.strip())
         mail = EmailMultiAlternatives(
             subject=merge(self.email.subject, contact), body=text,
             from_email=self.email.from_email or settings.DEFAULT_FROM_EMAIL,
