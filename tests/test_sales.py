@@ -241,3 +241,27 @@ def test_digests_go_once_per_day_and_week_and_never_empty(browser_client, mail_s
     assert weekly["Subject"] == "Leads of the week 2026-W10"
     assert "horacy@example.com" in text_part(weekly)
     assert send_digests()["sent"] == 0
+
+
+def test_sales_sets_the_stage_in_the_admin(admin_client, admin_user, client,
+                                          django_user_model):
+    from django.contrib.auth.models import Permission
+
+    contact = Contact.objects.create(email="buyer@example.com", stage=Stage.SAL)
+    inspect = admin_client.get(reverse("leadscore_contacts:inspect", args=[contact.pk]))
+    url = reverse("leadscore_contacts:stage", args=[contact.pk])
+    assert url in inspect.content.decode()
+    assert admin_client.get(url).status_code == 200
+    bad = admin_client.post(url, {"stage": "hot", "reason": ""})
+    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+    done = admin_client.post(url, {"stage": Stage.SQL, "reason": "demo went well"})
+    assert done.status_code == 302
+    change = Event.objects.get(contact=contact, type="stage_change")
+    assert (change.properties["to"], change.properties["by"], change.properties["via"],
+            change.properties["reason"]) == (Stage.SQL, admin_user.username, "admin",
+                                             "demo went well")
+    editor = django_user_model.objects.create_user("editor", password="pw")
+    editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(editor)
+    assert client.post(url, {"stage": Stage.CUSTOMER}).status_code in (302, 403)
+    assert Contact.objects.get(pk=contact.pk).stage == Stage.SQL

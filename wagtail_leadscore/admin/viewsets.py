@@ -2,6 +2,7 @@
 email, sequence and automation snippets, and API keys."""
 
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic import CreateView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -10,6 +11,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 from ..models import ApiKey, Contact, DigestRecipient
 from .automation import AutomationRuleViewSet
 from .contact_scores import scoring_context
+from .contact_stage import stage_view
 from .mail import EmailViewSet
 from .nurture import SequenceViewSet
 from .scoring import FitRuleViewSet, ScoringRuleViewSet, TopicViewSet
@@ -46,12 +48,17 @@ class ContactViewSet(ModelViewSet):
     list_filter = ["stage"]
     search_fields = ["email", "first_name", "last_name", "company"]
     search_backend_name = None  # plain database search: no index to keep up to date
-    # The stage is derived (lifecycle rules, sales feedback): shown, not hand-edited here.
+    # The stage is derived (lifecycle rules, sales feedback): changed on its own page, as
+    # an event with who and why, never as a plain field.
     form_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "tags"]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
     # The stage is shown with the scores.
     inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "facts"]
+
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(),
+                path("stage/<int:pk>/", stage_view(self), name="stage")]
 
 
 class ApiKeyCreateView(CreateView):
