@@ -7,6 +7,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from .admin import mail, reports
+from .admin.dashboard import add_leads_panel
 from .admin.viewsets import LeadscoreViewSetGroup
 from .profiling.submit import receive_form
 from .tracking.pageviews import record_page_view
@@ -53,3 +54,6 @@ def register_outbox_menu_item():
         _("Lead scoring: outbox"), reverse("leadscore_outbox"),
         name="leadscore-outbox", icon_name="mail", order=1310,
     )
+
+
+hooks.register("construct_homepage_panels", add_leads_panel)

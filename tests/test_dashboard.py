@@ -1,0 +1,93 @@
+"""The leads panel on the Wagtail dashboard: new leads this week, the hottest open leads
+and the funnel; hidden from users who may not see contacts; no query per lead."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from wagtail_leadscore.events import record_event
+from wagtail_leadscore.lifecycle.stages import Stage
+from wagtail_leadscore.models import Contact, Score, Visitor
+
+pytestmark = pytest.mark.django_db
+
+
+def lead(number, score, stage=Stage.LEAD):
+    contact = Contact.objects.create(email=f"lead{number}@example.com", stage=stage,
+                                     company=f"Company {number}")
+    Score.objects.create(contact=contact, dimension="global", value=score)
+    record_event("lead_qualified", contact=contact, properties={"score": score})
+    return contact
+
+
+def dashboard(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+def test_the_dashboard_shows_new_and_hot_leads_and_the_funnel(admin_client):
+    for number, score in enumerate((120, 340)):
+        lead(number, score)
+    Contact.objects.create(email="customer@example.com", stage=Stage.CUSTOMER)
+    Visitor.objects.create()
+    dashboard(admin_client)  # the first request also fills per-process caches
+    html, few = dashboard(admin_client)
+    assert "2 new leads this week" in html
+    hottest = html.split('data-leadscore-dashboard="hottest"')[1].split("</table>")[0]
+    assert hottest.index("lead1@example.com") < hottest.index("lead0@example.com")
+    assert ">340<" in hottest
+    funnel = html.split('data-leadscore-dashboard="funnel"')[1].split("</table>")[0]
+    assert "<td>Customer</td><td>1</td>" in funnel and "<td>Anonymous</td><td>" in funnel
+    for number in range(2, 9):
+        lead(number, 100 + number)
+    _, many = dashboard(admin_client)
+    assert many == few  # no query per lead
+
+
+def test_users_who_may_not_see_contacts_do_not_get_the_panel(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    lead(1, 100)
+    editor = django_user_model.objects.create_user("editor", password="pw")
+    editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(editor)
+    html, _ = dashboard(client)
+    assert "leadscore-leads" not in html and "lead1@example.com" not in html
+
+
+def test_the_contact_list_filters_by_stage_score_owner_segment_and_activity(
+        admin_client, admin_user):
+    from django.urls import reverse
+
+    from wagtail_leadscore.models import SegmentMembership
+
+    from .test_segments import segment
+
+    lead(1, 340)
+    warm = lead(2, 120)
+    cold = lead(3, 90, stage=Stage.SAL)
+    Contact.objects.filter(pk=cold.pk).update(engagement="inactive", owner=admin_user)
+    builders = segment("Builders", ("fact", {"fact": "company", "operator": "icontains",
+                                             "value": "company 2"}))
+    SegmentMembership.objects.get_or_create(segment=builders, contact=warm)
+    url = reverse("leadscore_contacts:index")
+
+    def listed(**query):
+        response = admin_client.get(url, query)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return [email for email in ("lead1@example.com", "lead2@example.com",
+                                    "lead3@example.com") if email in html]
+
+    assert listed(stage="lead") == ["lead1@example.com", "lead2@example.com"]
+    assert listed(score_min="100", score_max="200") == ["lead2@example.com"]
+    assert listed(owner=str(admin_user.pk)) == ["lead3@example.com"]
+    assert listed(segment=str(builders.pk)) == ["lead2@example.com"]
+    assert listed(engagement="inactive") == ["lead3@example.com"]
+    assert listed(company="company 1") == ["lead1@example.com"]
+    ordered = admin_client.get(url, {"ordering": "-score"}).content.decode()
+    assert ordered.index("lead1@example.com") < ordered.index("lead2@example.com") < \
+        ordered.index("lead3@example.com")
+    assert admin_client.get(url, {"score_min": "lots"}).status_code == 200  # not a 500

@@ -1,0 +1,91 @@
+"""Contacts in the admin: the list with filters by stage, owner, segment, score and
+activity, sortable by score; the contact's page (facts, scores and their ledger, the
+timeline); the stage changed on its own page."""
+
+import django_filters
+from django.db.models import OuterRef, Subquery
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from ..lifecycle.stages import CONTACT_STAGES, Engagement
+from ..models import Contact, Segment
+from ..scoring.models import GLOBAL, Score
+from .contact_scores import scoring_context
+from .contact_stage import stage_view
+
+
+class ContactFilterSet(WagtailFilterSet):
+    stage = django_filters.MultipleChoiceFilter(label=_("Stage"), choices=CONTACT_STAGES)
+    engagement = django_filters.ChoiceFilter(label=_("Activity"), choices=Engagement.choices)
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), field_name="owner",
+        queryset=lambda request: Contact._meta.get_field("owner").related_model.objects
+        .filter(leadscore_contacts__isnull=False).distinct().order_by("username"))
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Segment"), field_name="segment_memberships__segment",
+        queryset=Segment.objects.order_by("name"))
+    score = django_filters.RangeFilter(label=_("Score"), field_name="score")
+    company = django_filters.CharFilter(label=_("Company"), lookup_expr="icontains")
+
+    class Meta:
+        model = Contact
+        fields = []
+
+
+class ContactIndexView(IndexView):
+    def get_base_queryset(self):
+        score = Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL).values("value")
+        return super().get_base_queryset().select_related("owner").annotate(
+            score=Subquery(score))
+
+
+TIMELINE_LENGTH = 100
+
+
+class ContactInspectView(InspectView):
+    """A contact's facts and scores with the ledger behind them, then what they did."""
+
+    template_name = "wagtail_leadscore/admin/contact_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = self.object.events.select_related("page").order_by(
+            "-occurred_at", "-pk"
+        )[:TIMELINE_LENGTH]
+        context["event_count"] = self.object.events.count()
+        context["visitors"] = self.object.visitors.order_by("-last_seen")
+        context["submissions"] = self.object.profile_submissions.select_related("page")[
+            :TIMELINE_LENGTH]
+        context.update(scoring_context(self.object, self.request))
+        return context
+
+
+class ContactViewSet(ModelViewSet):
+    model = Contact
+    icon = "user"
+    menu_label = _("Contacts")
+    add_to_admin_menu = False
+    index_view_class = ContactIndexView
+    filterset_class = ContactFilterSet
+    list_display = ["email", "first_name", "last_name", "company", "stage",
+                    Column("score", label=_("Score"), sort_key="score"),
+                    Column("owner", label=_("Owner")), "created_at"]
+    search_fields = ["email", "first_name", "last_name", "company"]
+    search_backend_name = None  # plain database search: no index to keep up to date
+    # The stage is derived (lifecycle rules, sales feedback): changed on its own page, as
+    # an event with who and why, never as a plain field.
+    form_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "tags"]
+    inspect_view_enabled = True
+    inspect_view_class = ContactInspectView
+    # The stage is shown with the scores.
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "facts"]
+
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(),
+                path("stage/<int:pk>/", stage_view(self), name="stage")]
+
+
