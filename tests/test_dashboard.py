@@ -91,3 +91,29 @@ def test_the_contact_list_filters_by_stage_score_owner_segment_and_activity(
     assert ordered.index("lead1@example.com") < ordered.index("lead2@example.com") < \
         ordered.index("lead3@example.com")
     assert admin_client.get(url, {"score_min": "lots"}).status_code == 200  # not a 500
+
+
+def test_contacts_export_as_csv_and_xlsx_without_formulas(admin_client):
+    import csv
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    lead(1, 340)
+    Contact.objects.create(email="evil@example.com", company='=HYPERLINK("http://x","y")',
+                           first_name="+1 day")
+    url = reverse("leadscore_contacts:index")
+    response = admin_client.get(url, {"export": "csv", "stage": "prospect"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["Email"] for row in rows] == ["evil@example.com"]  # the filters apply
+    assert rows[0]["Company"] == "'=HYPERLINK(\"http://x\",\"y\")" and \
+        rows[0]["First name"] == "'+1 day"
+    xlsx = admin_client.get(url, {"export": "xlsx", "ordering": "-score"})
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[1][0] == "lead1@example.com" and values[1][8] == 340
+    evil = next(row for row in values if row[0] == "evil@example.com")
+    assert evil[3] == '=HYPERLINK("http://x","y")'  # a string cell, not a formula
+    assert sheet.cell(row=values.index(evil) + 1, column=4).data_type == "s"

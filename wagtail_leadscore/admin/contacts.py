@@ -16,6 +16,7 @@ from ..models import Contact, Segment
 from ..scoring.models import GLOBAL, Score
 from .contact_scores import scoring_context
 from .contact_stage import stage_view
+from .spreadsheets import spreadsheet_safe
 
 
 class ContactFilterSet(WagtailFilterSet):
@@ -37,6 +38,12 @@ class ContactFilterSet(WagtailFilterSet):
 
 
 class ContactIndexView(IndexView):
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        if export_format == self.FORMAT_CSV and isinstance(value, str):
+            return spreadsheet_safe(value)
+        return value
+
     def get_base_queryset(self):
         score = Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL).values("value")
         return super().get_base_queryset().select_related("owner").annotate(
@@ -75,6 +82,10 @@ class ContactViewSet(ModelViewSet):
                     Column("score", label=_("Score"), sort_key="score"),
                     Column("owner", label=_("Owner")), "created_at"]
     search_fields = ["email", "first_name", "last_name", "company"]
+    # CSV cells are escaped (ContactIndexView); XLSX cells are strings, never formulas.
+    list_export = ["email", "first_name", "last_name", "company", "job_title", "phone",
+                   "country", "stage", "score", "owner", "created_at"]
+    export_filename = "contacts"
     search_backend_name = None  # plain database search: no index to keep up to date
     # The stage is derived (lifecycle rules, sales feedback): changed on its own page, as
     # an event with who and why, never as a plain field.

@@ -20,16 +20,10 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..segments.models import Segment, SegmentMembership
 from ..segments.rebuild import count_members
+from .spreadsheets import spreadsheet_safe
 
 MEMBERS_PER_PAGE = 50
 CSV_COLUMNS = ("email", "first_name", "last_name", "company", "job_title", "country", "stage")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """A cell no spreadsheet runs as a formula (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class MemberCountPanel(Panel):
