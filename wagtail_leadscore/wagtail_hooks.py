@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from .admin import mail, reports
+from .admin import funnel_reports, mail, reports
 from .admin.dashboard import add_leads_panel
 from .admin.viewsets import LeadscoreViewSetGroup
 from .profiling.submit import receive_form
@@ -37,7 +37,7 @@ register_snippet(LeadscoreViewSetGroup)
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
-    return [*reports.urlpatterns, *mail.urlpatterns]
+    return [*reports.urlpatterns, *mail.urlpatterns, *funnel_reports.urlpatterns]
 
 
 @hooks.register("register_reports_menu_item")
@@ -57,3 +57,15 @@ def register_outbox_menu_item():
 
 
 hooks.register("construct_homepage_panels", add_leads_panel)
+
+
+def register_contact_report(view, slug, label, order):
+    @hooks.register("register_reports_menu_item")
+    def menu_item():
+        return funnel_reports.ContactReportMenuItem(
+            label, reverse(view.index_url_name), name=f"leadscore-{slug}", icon_name="table",
+            order=order)
+
+
+for number, (view, slug, label) in enumerate(funnel_reports.REPORTS):
+    register_contact_report(view, slug, label, 1320 + number)
