@@ -258,9 +258,9 @@ def generate_page_views():
         cursor.execute(
             "INSERT INTO wagtail_leadscore_contact (email, first_name, last_name, company,"
             " company_size, job_title, phone, industry, country, facts, stage,"
-            " stage_changed_at, fit_score, fit_grade, created_at, updated_at)"
+            " stage_changed_at, fit_score, fit_grade, engagement, created_at, updated_at)"
             " SELECT 'bench-' || g || '@example.com', '', '', '', '', '', '', '', '', '{}',"
-            " 'prospect', now(), 0, 'D', now(), now() FROM generate_series(1, %s) g",
+            " 'prospect', now(), 0, 'D', 'active', now(), now() FROM generate_series(1, %s) g",
             [REBUILD_CONTACTS])
         cursor.execute(
             "INSERT INTO wagtail_leadscore_visitor (id, contact_id, first_seen, last_seen,"

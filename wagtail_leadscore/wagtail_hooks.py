@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from .admin import funnel_reports, mail, reports
+from .admin import funnel_reports, insights, mail, reports
 from .admin.dashboard import add_leads_panel
 from .admin.viewsets import LeadscoreViewSetGroup
 from .profiling.submit import receive_form
@@ -37,12 +37,21 @@ register_snippet(LeadscoreViewSetGroup)
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
-    return [*reports.urlpatterns, *mail.urlpatterns, *funnel_reports.urlpatterns]
+    return [*reports.urlpatterns, *mail.urlpatterns, *funnel_reports.urlpatterns,
+            *insights.urlpatterns]
+
+
+@hooks.register("register_reports_menu_item")
+def register_insights_menu_item():
+    return reports.ScoringReportMenuItem(
+        _("Lead scoring: insights"), reverse("leadscore_insights"),
+        name="leadscore-insights", icon_name="crosshairs", order=1305,
+    )
 
 
 @hooks.register("register_reports_menu_item")
 def register_tagged_pages_menu_item():
-    return reports.TaggedPagesMenuItem(
+    return reports.ScoringReportMenuItem(
         _("Lead scoring: tagged pages"), reverse("leadscore_tagged_pages"),
         name="leadscore-tagged-pages", icon_name="sliders", order=1300,
     )

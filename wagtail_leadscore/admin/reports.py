@@ -76,7 +76,7 @@ class TaggedPagesReportView(ReportView):
         return super().get_table(with_topics(object_list))
 
 
-class TaggedPagesMenuItem(MenuItem):
+class ScoringReportMenuItem(MenuItem):
     def is_shown(self, request):
         return can_see_scoring(request.user)
 
