@@ -4,6 +4,7 @@ timeline); the stage changed on its own page."""
 
 import django_filters
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
@@ -46,8 +47,9 @@ class ContactIndexView(IndexView):
 
     def get_base_queryset(self):
         score = Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL).values("value")
+        # No score row yet is 0 points, sorted as such on every database.
         return super().get_base_queryset().select_related("owner").annotate(
-            score=Subquery(score))
+            score=Coalesce(Subquery(score), 0))
 
 
 TIMELINE_LENGTH = 100

@@ -4,6 +4,7 @@ and the funnel, for users who may see contacts. A fixed handful of queries."""
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -35,7 +36,8 @@ class LeadsPanel(Component):
                      .select_related("contact").order_by("-occurred_at"))
         score = Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL).values("value")
         hottest = (Contact.objects.filter(stage__in=OPEN_LEAD_STAGES)
-                   .annotate(score=Subquery(score)).order_by("-score", "pk")[:HOTTEST])
+                   .annotate(score=Coalesce(Subquery(score), 0))
+                   .order_by("-score", "pk")[:HOTTEST])
         per_stage = dict(Contact.objects.values_list("stage").annotate(count=Count("pk")))
         context.update({
             "since": since,
