@@ -3,8 +3,6 @@ activity, sortable by score; the contact's page (facts, scores and their ledger,
 timeline); the stage changed on its own page."""
 
 import django_filters
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
@@ -14,7 +12,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..lifecycle.stages import CONTACT_STAGES, Engagement
 from ..models import Contact, Segment
-from ..scoring.models import GLOBAL, Score
+from ..scoring.engine import global_score_column
 from .contact_scores import scoring_context
 from .contact_stage import stage_view
 from .spreadsheets import spreadsheet_safe
@@ -46,10 +44,8 @@ class ContactIndexView(IndexView):
         return value
 
     def get_base_queryset(self):
-        score = Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL).values("value")
-        # No score row yet is 0 points, sorted as such on every database.
         return super().get_base_queryset().select_related("owner").annotate(
-            score=Coalesce(Subquery(score), 0))
+            score=global_score_column())
 
 
 TIMELINE_LENGTH = 100

@@ -3,18 +3,16 @@ and the funnel, for users who may see contacts. A fixed handful of queries."""
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from ..lifecycle.stages import CONTACT_STAGES, Stage
+from ..lifecycle.stages import CONTACT_STAGES, OPEN_LEAD_STAGES, Stage
 from ..models import Contact, Event, Visitor
-from ..scoring.models import GLOBAL, Score
+from ..scoring.engine import global_score_column
 
 HOTTEST = 5
-OPEN_LEAD_STAGES = (Stage.LEAD, Stage.SAL, Stage.SQL)
 
 
 def week_start(now):
@@ -34,9 +32,8 @@ class LeadsPanel(Component):
         since = week_start(timezone.now())
         new_leads = (Event.objects.filter(type="lead_qualified", occurred_at__gte=since)
                      .select_related("contact").order_by("-occurred_at"))
-        score = Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL).values("value")
         hottest = (Contact.objects.filter(stage__in=OPEN_LEAD_STAGES)
-                   .annotate(score=Coalesce(Subquery(score), 0))
+                   .annotate(score=global_score_column())
                    .order_by("-score", "pk")[:HOTTEST])
         per_stage = dict(Contact.objects.values_list("stage").annotate(count=Count("pk")))
         context.update({

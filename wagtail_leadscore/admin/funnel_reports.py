@@ -15,7 +15,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from ..lifecycle.stages import Stage
+from ..lifecycle.stages import CONFIRMED_STAGES, Stage
 from ..mail.models import OutboxMessage, Status
 from ..models import Contact, Event, ProfileSubmission, Visitor
 from ..nurture.models import SequenceStep
@@ -24,7 +24,6 @@ contact_permission_policy = ModelPermissionPolicy(Contact)
 CONTACT_PERMISSIONS = ["view", "change"]
 FUNNEL_WEEKS = 12
 TOP_PAGES = 30
-WON_STAGES = (Stage.SAL, Stage.SQL, Stage.CUSTOMER)
 
 
 def rate(part, whole):
@@ -66,7 +65,7 @@ class FunnelReportView(ContactReportView):
             for row in rows:
                 weekly[row["week"].date()][key] += row["count"]
         changes = (Event.objects.filter(occurred_at__gte=since).filter(
-            Q(type="lead_qualified") | Q(type="stage_change", name__in=WON_STAGES))
+            Q(type="lead_qualified") | Q(type="stage_change", name__in=CONFIRMED_STAGES))
             .annotate(week=TruncWeek("occurred_at")).values("week", "type", "name")
             .annotate(count=Count("contact", distinct=True)).order_by())
         for row in changes:
@@ -80,7 +79,7 @@ class FunnelReportView(ContactReportView):
 
 def converted_contacts():
     """Contacts who became leads (or were made SAL, SQL or customer directly)."""
-    return Contact.objects.filter(Q(events__type="lead_qualified") | Q(stage__in=WON_STAGES)
+    return Contact.objects.filter(Q(events__type="lead_qualified") | Q(stage__in=CONFIRMED_STAGES)
                                   ).values("pk")
 
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -17,6 +16,7 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from ..lifecycle.stages import CONTACT_STAGES
+from ..mail.addresses import addresses, validate_addresses
 from ..scoring.sources import MAX_AWARDED_POINTS
 
 
@@ -46,15 +46,6 @@ class SendEmailAction(ActionBlock):
 
         enqueue(run.contact, value["email"], run.action_key(position),
                 source=f"rule:{run.rule_id}")
-
-
-def validate_addresses(value):
-    for address in addresses(value):
-        validate_email(address)
-
-
-def addresses(value):
-    return [part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip()]
 
 
 class NotifySalesAction(ActionBlock):

@@ -5,7 +5,6 @@ until the ``resume_automations`` task picks it up. Only contacts run rules: an a
 visitor's events wait until it identifies (its history becomes the contact's)."""
 
 import logging
-import time
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..caching import ProcessCache
 from ..db import claim_due, savepoint_if_in_transaction
 from ..segments.compiler import conditions_q
 from ..segments.conditions import Scope
@@ -39,15 +38,14 @@ class ActiveRules:
     SCORING_CACHE_SECONDS, for edits made by another process)."""
 
     def __init__(self):
-        self._by_type = None
-        self._loaded_at = 0.0
+        self._by_type = ProcessCache(self._load)
 
     def for_event(self, event):
-        max_age = get_setting("SCORING_CACHE_SECONDS")
-        if self._by_type is None or time.monotonic() - self._loaded_at >= max_age:
-            self._by_type = self._load()
-            self._loaded_at = time.monotonic()
-        return self._by_type.get(event.type, []) + self._by_type.get("", [])
+        by_type = self._by_type.get()
+        return by_type.get(event.type, []) + by_type.get("", [])
+
+    def clear(self, **kwargs):
+        self._by_type.clear()
 
     def _load(self):
         triggers = automation_triggers()
@@ -63,9 +61,6 @@ class ActiveRules:
             by_type.setdefault(trigger.event_type_of(rule), []).append(
                 (rule, trigger.compile(rule)))
         return by_type
-
-    def clear(self, **kwargs):
-        self._by_type = None
 
 
 active_rules = ActiveRules()

@@ -24,6 +24,10 @@ CONTACT_STAGES = [choice for choice in Stage.choices
                   if choice[0] not in (Stage.ANONYMOUS, Stage.ENGAGED)]
 # The lead definition can turn only these into leads; sales decides about the others.
 QUALIFIABLE_STAGES = (Stage.PROSPECT, Stage.NURTURE)
+# Leads sales has not closed yet, and the contacts sales confirmed (what insights learn from).
+OPEN_LEAD_STAGES = (Stage.LEAD, Stage.SAL, Stage.SQL)
+CONFIRMED_STAGES = (Stage.SAL, Stage.SQL, Stage.CUSTOMER)
+LEAD_STAGES = (Stage.LEAD, *CONFIRMED_STAGES)
 
 
 class Engagement(models.TextChoices):

@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from ..db import savepoint_if_in_transaction
 from ..lifecycle.engagement import inactive_among
-from ..lifecycle.stages import Stage
+from ..lifecycle.stages import LEAD_STAGES
 from ..mail.outbox import enqueue
 from .models import DelayFrom, Enrolment, EnrolmentStatus, Reenrolment, StepCondition
 
 TICK_BATCH = 500
 # Stages at which "leave on becoming a lead" ends an enrolment.
-LEAD_STAGES = (Stage.LEAD, Stage.SAL, Stage.SQL, Stage.CUSTOMER)
 
 
 def enrol(contact, sequence, now=None):

@@ -11,21 +11,19 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..lifecycle.stages import Engagement, Stage
-from ..mail.links import absolute
+from ..lifecycle.stages import OPEN_LEAD_STAGES, Engagement
 from ..models import Contact, Event
 from ..scoring.models import GLOBAL, ScoreEntry
 from ..segments.models import Segment
+from .dossier import contact_admin_url
 from .models import DigestFrequency, DigestRecipient, DigestSending, DigestSent
 
 logger = logging.getLogger(__name__)
 TOP = 10
 CLAIM_TIMEOUT = timedelta(minutes=15)
-OPEN_LEAD_STAGES = (Stage.LEAD, Stage.SAL, Stage.SQL)
 
 
 @dataclass(frozen=True)
@@ -69,16 +67,12 @@ def digest_context(period):
     ).order_by("name")
     return {
         "period": period,
-        "new_leads": [(event, contact_url(event.contact)) for event in new_leads],
-        "gainers": [(contacts[row["contact"]], row["points"], contact_url(
+        "new_leads": [(event, contact_admin_url(event.contact)) for event in new_leads],
+        "gainers": [(contacts[row["contact"]], row["points"], contact_admin_url(
             contacts[row["contact"]])) for row in gainers],
-        "cold": [(contact, contact_url(contact)) for contact in cold],
+        "cold": [(contact, contact_admin_url(contact)) for contact in cold],
         "segments": segments,
     }
-
-
-def contact_url(contact):
-    return absolute(reverse("leadscore_contacts:inspect", args=[contact.pk]))
 
 
 def is_empty(context):

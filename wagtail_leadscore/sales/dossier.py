@@ -36,8 +36,13 @@ def dossier_context(contact):
         "forms": events.filter(type="form_submit", page__isnull=True)[:RECENT],
         "emails": events.filter(type__in=("email_open", "email_click"))[:RECENT],
         "offline": events.filter(type="offline")[:RECENT],
-        "admin_url": absolute(reverse("leadscore_contacts:inspect", args=[contact.pk])),
+        "admin_url": contact_admin_url(contact),
     }
+
+
+def contact_admin_url(contact):
+    """The contact's page in the admin, as a full URL for emails."""
+    return absolute(reverse("leadscore_contacts:inspect", args=[contact.pk]))
 
 
 def decision_urls(message):

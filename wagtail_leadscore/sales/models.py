@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
-from ..automation.actions import addresses, validate_addresses
+from ..mail.addresses import addresses, validate_addresses
 
 
 @register_setting(icon="mail")

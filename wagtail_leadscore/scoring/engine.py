@@ -213,6 +213,16 @@ def carry_over(visitor_id, contact):
                       score_deltas(stage_rows, current_day()))
 
 
+def global_score_column():
+    """A contact queryset's global score, for ``annotate`` (0 without a score row, so it
+    sorts the same on every database)."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    return Coalesce(Subquery(Score.objects.filter(contact=OuterRef("pk"), dimension=GLOBAL)
+                             .values("value")), 0)
+
+
 def scores_for(contact):
     """A contact's current (aged) scores: ``{"global": n, "stage": n, "topics": {Topic: n}}``."""
     from .models import Topic

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from ..lifecycle.stages import QUALIFIABLE_STAGES, Stage
+from ..lifecycle.stages import CONFIRMED_STAGES, QUALIFIABLE_STAGES
 from ..models import Contact, Event
 from .models import GLOBAL, FitOperator, FitRule, Score, ScoringRule, Topic
 from .sources import sources
 
-CONFIRMED_STAGES = (Stage.SAL, Stage.SQL, Stage.CUSTOMER)
 # Events that are behaviours, and the scoring trigger that awards points for each.
 EVENT_TRIGGERS = {"form_submit": "form_submitted", "download": "download",
                   "custom": "custom_event", "offline": "offline_event",

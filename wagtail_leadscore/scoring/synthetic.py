@@ -8,11 +8,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..lifecycle.stages import Stage
+from ..lifecycle.stages import CONFIRMED_STAGES, Stage
 from ..models import Contact, Event
 
 EMAIL_DOMAIN = "synthetic.example.invalid"
-BUYER_STAGES = (Stage.SAL, Stage.SQL, Stage.CUSTOMER)
 FORMS = ("newsletter", "quote-request", "webinar", "brochure", "callback")
 INDUSTRIES = ("construction", "architecture", "real estate", "retail", "education",
               "public sector", "energy", "finance")
@@ -40,7 +39,7 @@ def generate_population(contacts=10_000, buyers=200, seed=1, planted=5):
     with transaction.atomic():
         people = Contact.objects.bulk_create([
             Contact(email=f"person{number}@{EMAIL_DOMAIN}",
-                    stage=rng.choice(BUYER_STAGES) if number < buyers else Stage.PROSPECT,
+                    stage=rng.choice(CONFIRMED_STAGES) if number < buyers else Stage.PROSPECT,
                     company_size=rng.choice(SIZES), industry=rng.choice(INDUSTRIES))
             for number in range(contacts)], batch_size=2000)
         events = []

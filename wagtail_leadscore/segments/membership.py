@@ -9,7 +9,6 @@ records a ``segment_entered`` / ``segment_left`` event.
 
 import json
 import logging
-import time
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -18,7 +17,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from ..conf import get_setting
+from ..caching import ProcessCache
 from ..db import savepoint_if_in_transaction
 from ..events import insert_companion, record_event
 from ..scoring.store import connection_for
@@ -44,28 +43,21 @@ class ActiveSegments:
     which of them an event can change."""
 
     def __init__(self):
-        self._segments = None
-        self._index = None
-        self._loaded_at = 0.0
+        self._loaded = ProcessCache(load_active_segments)
 
     def all(self):
-        max_age = get_setting("SCORING_CACHE_SECONDS")
-        if self._segments is None or time.monotonic() - self._loaded_at >= max_age:
-            segments = list(Segment.objects.filter(is_active=True).order_by("pk"))
-            for segment in segments:
-                remember_compiled(segment)
-            self._index = CandidateIndex(segments)
-            self._segments = segments
-            self._loaded_at = time.monotonic()
-        return self._segments
+        return self._loaded.get()[0]
+
+    def _index(self):
+        return self._loaded.get()[1]
 
     def changed_by(self, event):
         """The active segments recording ``event`` can change for its person, once it is
         scored. What it can change by what it is was asked once, before its INSERT."""
-        segments = self.all()
+        segments, index = self._loaded.get()
         if event.type == "identify":  # the contact's memberships meet the visitor's
             return segments
-        return self._index.after_scoring(event, self.changed_before_scoring(event))
+        return index.after_scoring(event, self.changed_before_scoring(event))
 
     def changed_before_scoring(self, event):
         """The segments ``event`` can change by what it is (URL, type, name): what the
@@ -73,19 +65,25 @@ class ActiveSegments:
         update after scoring does not ask again."""
         known = getattr(event, "leadscore_segment_candidates", None)
         if known is None:
-            self.all()
-            known = event.leadscore_segment_candidates = self._index.before_scoring(
+            known = event.leadscore_segment_candidates = self._index().before_scoring(
                 event, page_path_of)
         return known
 
     @property
     def reads_scores(self):
         """Whether some active segment can only be judged once an event is scored."""
-        self.all()
-        return self._index.reads_scores
+        return self._index().reads_scores
 
     def clear(self, **kwargs):
-        self._segments = None
+        self._loaded.clear()
+
+
+def load_active_segments():
+    """(the active segments, compiled, in order; their CandidateIndex)."""
+    segments = list(Segment.objects.filter(is_active=True).order_by("pk"))
+    for segment in segments:
+        remember_compiled(segment)
+    return segments, CandidateIndex(segments)
 
 
 active_segments = ActiveSegments()

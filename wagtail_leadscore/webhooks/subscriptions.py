@@ -3,36 +3,23 @@ receiver queues one call per webhook and event (after automation, so the contact
 and scores are this event's). Costs a dict lookup per event when no webhook listens."""
 
 import logging
-import time
 
-from ..conf import get_setting
+from ..caching import ProcessCache
 from ..db import savepoint_if_in_transaction
 from .delivery import contact_data, enqueue
 from .models import Webhook
 
 
-class Subscriptions:
-    """{event type: [active webhooks]}, loaded once per process and again after an edit
-    (or after SCORING_CACHE_SECONDS, for edits made by another process)."""
-
-    def __init__(self):
-        self._by_type, self._loaded_at = None, 0.0
-
-    def for_type(self, event_type):
-        max_age = get_setting("SCORING_CACHE_SECONDS")
-        if self._by_type is None or time.monotonic() - self._loaded_at >= max_age:
-            by_type = {}
-            for webhook in Webhook.objects.filter(is_active=True).exclude(events=[]):
-                for name in webhook.events:
-                    by_type.setdefault(name, []).append(webhook)
-            self._by_type, self._loaded_at = by_type, time.monotonic()
-        return self._by_type.get(event_type, ())
-
-    def clear(self, **kwargs):
-        self._by_type = None
+def subscribed_webhooks():
+    """{event type: [active webhooks that chose it]}."""
+    by_type = {}
+    for webhook in Webhook.objects.filter(is_active=True).exclude(events=[]):
+        for name in webhook.events:
+            by_type.setdefault(name, []).append(webhook)
+    return by_type
 
 
-subscriptions = Subscriptions()
+subscriptions = ProcessCache(subscribed_webhooks)
 logger = logging.getLogger(__name__)
 
 
@@ -50,7 +37,7 @@ def notify_webhooks(sender, event, **kwargs):
     """``event_recorded`` receiver: one queued call per subscribed webhook. A failure is
     logged, never raised: the event is stored, whatever happens to its calls."""
     try:
-        webhooks = subscriptions.for_type(event.type)
+        webhooks = subscriptions.get().get(event.type)
         if not webhooks:
             return
         with savepoint_if_in_transaction():
