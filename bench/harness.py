@@ -24,6 +24,8 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.test.client import Client, ClientHandler
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = REPO_ROOT / "example_site"
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -198,24 +200,27 @@ class WorkerProcess:
 def measure(script, env, args, measurements):
     """Run ``measurements`` ((worker, scenario, label), ...) round after round.
 
-    Returns the request times of every round per label, the SQL query counts per label (as
-    the worker's ``count_queries`` gives them) and the workers' ``info``."""
+    Returns the serve times of every round per label, the busy times likewise (see
+    :class:`ServeTimingHandler`), the SQL query counts per label (as the worker's
+    ``count_queries`` gives them) and the workers' ``info``."""
     names = sorted({worker for worker, _, _ in measurements})
     workers = {name: WorkerProcess(script, name, env, args.warmup) for name in names}
     try:
         samples = {label: [] for _, _, label in measurements}
+        busy = {label: [] for _, _, label in measurements}
         for round_number in range(args.rounds):
             # Rotate the order too, so no measurement always runs first or last.
             shift = round_number % len(measurements)
             for worker, scenario, label in measurements[shift:] + measurements[:shift]:
                 answer = workers[worker].ask(scenario=scenario, requests=args.requests)
                 samples[label].append(answer["times"])
+                busy[label].append(answer["busy"])
         counts = {name: worker.ask(scenario="queries") for name, worker in workers.items()}
     finally:
         for worker in workers.values():
             worker.close()
     queries = {label: counts[worker][scenario] for worker, scenario, label in measurements}
-    return samples, queries, {name: worker.info for name, worker in workers.items()}
+    return samples, busy, queries, {name: worker.info for name, worker in workers.items()}
 
 
 def medians(samples):
@@ -238,6 +243,13 @@ def paired_ratio(samples, label, baseline):
     return statistics.median(
         statistics.median(times) / statistics.median(base)
         for times, base in zip(samples[label], samples[baseline], strict=True))
+
+
+def busy_ratio_line(busy, label, baseline):
+    """The INFO line of ``label``'s busy time against ``baseline``'s (paired)."""
+    ratio = paired_ratio(busy, label, baseline)
+    return (f"INFO  {label}: busy time (the response served and closed, the writes after"
+            f" the response included) {ratio:.3f} of {baseline} ({ratio - 1:+.1%})")
 
 
 def print_checks(checks):
@@ -268,9 +280,31 @@ def serve_as_worker(worker_class, warmup):
         if command["scenario"] == "queries":
             answer = worker.count_queries()
         else:
-            answer = {"times": worker.run(command["scenario"], command["requests"])}
+            times, busy = worker.run(command["scenario"], command["requests"])
+            answer = {"times": times, "busy": busy}
         print(json.dumps(answer), file=answers, flush=True)
     return 0
+
+
+class ServeTimingHandler(ClientHandler):
+    """``django.test.Client``'s handler, noting when the response is ready. The client then
+    closes it, as a WSGI server does once it has sent the page; what a visitor waits for
+    (the serve time) ends before that, and the work done on close (a returning visitor's
+    page view is written after the response) counts in the busy time only."""
+
+    responded_at = None
+
+    def get_response(self, request):
+        response = super().get_response(request)
+        ServeTimingHandler.responded_at = time.perf_counter_ns()
+        return response
+
+
+def timed_client(**kwargs):
+    """A ``django.test.Client`` whose requests :meth:`PageWorker.run` can time."""
+    client = Client(**kwargs)
+    client.handler = ServeTimingHandler(client.handler.enforce_csrf_checks)
+    return client
 
 
 def recorded_events():
@@ -315,23 +349,29 @@ class PageWorker:
         pass
 
     def run(self, scenario, requests):
-        """Time ``requests`` requests of ``scenario``; returns the times in milliseconds.
+        """Time ``requests`` requests of ``scenario`` (of a :func:`timed_client`); returns
+        the serve times and the busy times, in milliseconds.
         One untimed request first: the block then starts with this process's caches warm
         (the other worker ran meanwhile) and the scenario's caches loaded (``setup``)."""
         self.setup(scenario)
         self.prepare(scenario)()
         before = self.snapshot(scenario)
         expected = self.expected_status(scenario)
-        times = []
+        times, busy = [], []
         for _ in range(requests):
             send = self.prepare(scenario)
+            ServeTimingHandler.responded_at = None
             start = time.perf_counter_ns()
             response = send()
-            times.append((time.perf_counter_ns() - start) / 1e6)
+            end = time.perf_counter_ns()
+            if ServeTimingHandler.responded_at is None:
+                raise RuntimeError(f"{scenario}: not sent with a timed_client()")
+            times.append((ServeTimingHandler.responded_at - start) / 1e6)
+            busy.append((end - start) / 1e6)
             if response.status_code != expected:
                 raise RuntimeError(f"{scenario}: HTTP {response.status_code}, not {expected}")
         self.verify(scenario, requests, before)
-        return times
+        return times, busy
 
     def captured_queries(self, scenario, samples=5):
         """The SQL of one request of ``scenario`` in the steady state: of ``samples``

@@ -45,6 +45,7 @@ from bench.harness import (  # noqa: E402
     POSTGRES_SERVER,
     PageWorker,
     add_arguments,
+    busy_ratio_line,
     measure,
     medians,
     paired_ratio,
@@ -53,6 +54,7 @@ from bench.harness import (  # noqa: E402
     recorded_events,
     run_on_databases,
     serve_as_worker,
+    timed_client,
 )
 
 DEFAULT_POSTGRES_URL = f"{POSTGRES_SERVER}/leadscore_bench_scoring"
@@ -83,15 +85,15 @@ def main():
         return serve_as_worker(Worker, args.warmup)
 
     def run(env, title):
-        samples, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
+        samples, busy, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
         if info["absent"]["pages"] != info["tracked"]["pages"]:
             raise RuntimeError(f"The workers serve different pages: {info}")
-        return report(title, info["tracked"], samples, queries, args)
+        return report(title, info["tracked"], samples, busy, queries, args)
 
     return run_on_databases(args, DEFAULT_POSTGRES_URL, run)
 
 
-def report(title, info, samples, queries, args):
+def report(title, info, samples, busy, queries, args):
     postgres = title.startswith("PostgreSQL")
     times = medians(samples)
     print(f"\nwagtail-leadscore scoring overhead: {title}")
@@ -118,6 +120,7 @@ def report(title, info, samples, queries, args):
         print(f"  {label:23}{info['pages'][key]}  ({scoring})")
 
     for key, (label, _) in PAGES.items():
+        print(busy_ratio_line(busy, f"tracked {key}", f"absent {key}"))
         checks.append((
             ratios[key] <= 1 + MAX_SERVE_OVERHEAD,
             f"{label}: tracked/plain ratio {ratios[key]:.3f} ({ratios[key] - 1:+.1%}; median of"
@@ -155,8 +158,6 @@ class Worker(PageWorker):
     recorded one event and earned the contact what the demo's scoring says."""
 
     def __init__(self):
-        from django.test import Client
-
         from timberframe.models import ArticlePage, CaseStudyPage, OfferIndexPage, OfferPage
 
         self.paths = {
@@ -166,8 +167,8 @@ class Worker(PageWorker):
             "bonus": OfferPage.objects.live().get(slug="smart-home-package").url,
         }
         self.scenarios = list(PAGES)
-        self.client = Client(headers={"user-agent": CHROME_USER_AGENT})
-        self.anonymous_client = Client(headers={"user-agent": CHROME_USER_AGENT})
+        self.client = timed_client(headers={"user-agent": CHROME_USER_AGENT})
+        self.anonymous_client = timed_client(headers={"user-agent": CHROME_USER_AGENT})
         self.tracked = plugin_is_on()
         self.views = dict.fromkeys(PAGES, 0)
         if self.tracked:

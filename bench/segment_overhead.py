@@ -5,10 +5,13 @@ Serve time: one run serves a demo case study, side by side, in plain Wagtail (th
 absent: ``bench/absent_settings.py``) and tracked (``bench/tracked_settings.py``) with 0,
 1 and 50 active URL segments, for a returning visitor who is a known contact. The 50 are
 of every URL kind (exact, words, string, regular expression, subtree); five of them match
-the page (the 1 is one of those five), the others name other URLs. Targets (issue 5): the
-tracked serve time with 50 segments is within 5% of the time with 0, and within 10% of
-plain Wagtail (paired per-round ratios: see bench/README.md); the update costs the same
-number of queries for 1 segment as for 50.
+the page (the 1 is one of those five), the others name other URLs. The serve time ends when
+the response is ready (what the visitor waits for); the busy time also holds the work done
+as the response is closed, where a returning visitor's page view and the segment update
+are written (``RECORD_VIEWS_AFTER_RESPONSE``; see bench/README.md). Targets (issue 5): with
+50 segments the serve time and the busy time are each within 5% of those with 0, and the
+serve time is within 10% of plain Wagtail (paired per-round ratios); the update costs the
+same number of queries for 1 segment as for 50.
 
 Rebuild (PostgreSQL only): 100k contacts with 2M page views of the demo's URLs over 90 days
 are generated in SQL; then ``rebuild_segment`` of one "URL contains" segment is timed
@@ -76,8 +79,8 @@ def main():
         return rebuild_worker()
 
     def run(env, title):
-        samples, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
-        passed = report(title, info["tracked"], samples, queries, args)
+        samples, busy, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
+        passed = report(title, info["tracked"], samples, busy, queries, args)
         if title.startswith("PostgreSQL") and not args.serve_only:
             passed = report_rebuild(env) and passed
         return passed
@@ -85,19 +88,24 @@ def main():
     return run_on_databases(args, DEFAULT_POSTGRES_URL, run)
 
 
-def report(title, info, samples, queries, args):
+def report(title, info, samples, busy, queries, args):
     times = medians(samples)
     plain, none = "plain Wagtail", "tracked, 0 segments"
     print(f"\nwagtail-leadscore URL segments on the serve path: {title}")
     print(f"{info['page']}; a returning visitor who is a known contact; {args.rounds} rounds"
           f" x {args.requests} requests per line after {args.warmup} warm-up; DEBUG off")
-    print(f"{'':24}{'median':>11}{'/ plain':>10}{'/ 0 segments':>14}{'SQL queries':>13}")
-    ratios = {}
+    print(f"{'':24}{'served':>30}{'busy (writes after the response too)':>40}")
+    print(f"{'':24}{'median':>11}{'/ plain':>9}{'/ 0 segm.':>10}"
+          f"{'median':>15}{'/ plain':>9}{'/ 0 segm.':>10}{'SQL queries':>13}")
+    ratios, busy_ratios, busy_times = {}, {}, medians(busy)
     for *_, label in MEASUREMENTS:
         ratios[label] = (paired_ratio(samples, label, plain),
                          paired_ratio(samples, label, none))
-        print(f"{label:24}{times[label][0]:8.3f} ms{ratios[label][0]:10.3f}"
-              f"{ratios[label][1]:14.3f}{queries[label]['all']:>13}")
+        busy_ratios[label] = (paired_ratio(busy, label, plain), paired_ratio(busy, label, none))
+        print(f"{label:24}{times[label][0]:8.3f} ms{ratios[label][0]:9.3f}"
+              f"{ratios[label][1]:10.3f}{busy_times[label][0]:12.3f} ms"
+              f"{busy_ratios[label][0]:9.3f}{busy_ratios[label][1]:10.3f}"
+              f"{queries[label]['all']:>13}")
     fifty, one = "tracked, 50 segments", "tracked, 1 segments"
     print(f"INFO  {MATCHING} of the 50 segments match the page; an anonymous visitor's view:"
           f" {queries[fifty]['anonymous']} queries with 50 segments,"
@@ -106,6 +114,10 @@ def report(title, info, samples, queries, args):
         (ratios[fifty][1] <= 1 + MAX_SEGMENT_OVERHEAD,
          f"50 URL segments: serve time {ratios[fifty][1]:.3f} of 0 segments"
          f" ({ratios[fifty][1] - 1:+.1%}; target at most +{MAX_SEGMENT_OVERHEAD:.0%})"),
+        (busy_ratios[fifty][1] <= 1 + MAX_SEGMENT_OVERHEAD,
+         f"50 URL segments: busy time {busy_ratios[fifty][1]:.3f} of 0 segments, the"
+         f" membership update included ({busy_ratios[fifty][1] - 1:+.1%};"
+         f" target at most +{MAX_SEGMENT_OVERHEAD:.0%})"),
         (ratios[fifty][0] <= 1 + MAX_SERVE_OVERHEAD,
          f"50 URL segments: serve time {ratios[fifty][0]:.3f} of plain Wagtail"
          f" ({ratios[fifty][0] - 1:+.1%}; target at most +{MAX_SERVE_OVERHEAD:.0%})"),

@@ -55,6 +55,7 @@ from bench.harness import (  # noqa: E402
     POSTGRES_SERVER,
     PageWorker,
     add_arguments,
+    busy_ratio_line,
     measure,
     medians,
     paired_ratio,
@@ -63,6 +64,7 @@ from bench.harness import (  # noqa: E402
     recorded_events,
     run_on_databases,
     serve_as_worker,
+    timed_client,
 )
 
 DEFAULT_POSTGRES_URL = f"{POSTGRES_SERVER}/leadscore_bench"
@@ -95,15 +97,15 @@ def main():
         return serve_as_worker(Worker, args.warmup)
 
     def run(env, title):
-        samples, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
+        samples, busy, queries, info = measure(Path(__file__), env, args, MEASUREMENTS)
         if info["absent"]["page"] != info["tracked"]["page"]:
             raise RuntimeError(f"The workers serve different pages: {info}")
-        return report(title, info["tracked"]["page"], samples, queries, args)
+        return report(title, info["tracked"]["page"], samples, busy, queries, args)
 
     return run_on_databases(args, DEFAULT_POSTGRES_URL, run)
 
 
-def report(title, page, samples, queries, args):
+def report(title, page, samples, busy, queries, args):
     print(f"\nwagtail-leadscore tracking overhead: {title}")
     print(
         f"page {page}; {args.rounds} rounds x {args.requests} requests per measurement"
@@ -123,6 +125,7 @@ def report(title, page, samples, queries, args):
         if label == JUDGED_PAGE:
             checks.append((ratio <= 1 + MAX_SERVE_OVERHEAD,
                            f"{text}; target at most +{MAX_SERVE_OVERHEAD:.0%}"))
+            print(busy_ratio_line(busy, label, "plugin absent"))
         else:
             print(f"INFO  {text}; once per browser, the visitor row is created too")
     for label in BEACONS:
@@ -156,14 +159,12 @@ class Worker(PageWorker):
     """
 
     def __init__(self):
-        from django.test import Client
-
         from timberframe.models import ArticlePage
 
         page = ArticlePage.objects.live().order_by("path").first()
         self.path = page.url
-        self.client = Client(headers={"user-agent": CHROME_USER_AGENT})
-        self.first_visit_client = Client(headers={"user-agent": CHROME_USER_AGENT})
+        self.client = timed_client(headers={"user-agent": CHROME_USER_AGENT})
+        self.first_visit_client = timed_client(headers={"user-agent": CHROME_USER_AGENT})
         self.beacons_sent = 0
         self.tracked = plugin_is_on()
         if self.tracked:

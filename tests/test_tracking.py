@@ -1,5 +1,7 @@
 """Server-side tracking through real page requests."""
 
+from wsgiref.util import setup_testing_defaults
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -146,6 +148,90 @@ def test_database_error_while_tracking_never_breaks_the_page(browser_client, dem
     # and tracking works again once the database does.
     browser_client.get(demo_pages[1].url)
     assert page_views().count() == 1
+
+
+def test_database_error_after_the_response_never_reaches_the_server(browser_client,
+                                                                   demo_pages, caplog):
+    browser_client.get(demo_pages[0].url)  # a returning visitor: the view is written late
+    before = tracking_failure_count()
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
+    try:
+        response = browser_client.get(demo_pages[1].url)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_gone RENAME TO {table}")
+    assert response.status_code == 200 and demo_pages[1].title.encode() in response.content
+    assert tracking_failure_count() == before + 1 and "Tracking failed" in caplog.text
+    browser_client.get(demo_pages[2].url)
+    assert list(page_views().order_by("pk").values_list("path", flat=True)) == \
+        [demo_pages[0].url, demo_pages[2].url]
+
+
+@pytest.fixture
+def wsgi_get():
+    """GET through Django's WSGI handler as a WSGI server does: the body first, then
+    ``close()``. Returns (body, close)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    def keep_connection(connect):
+        # As django.test.Client does: the test's transaction keeps its connection.
+        for signal in (request_started, request_finished):
+            (signal.connect if connect else signal.disconnect)(close_old_connections)
+
+    def get(path, cookie):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_COOKIE": cookie,
+                   "HTTP_USER_AGENT": HUMAN_UA}
+        setup_testing_defaults(environ)
+        statuses = []
+        keep_connection(False)
+        body = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
+        content = b"".join(body)
+        assert statuses == ["200 OK"]
+
+        def close():
+            body.close()
+            keep_connection(True)
+
+        return content, close
+
+    yield get
+    keep_connection(True)  # also after a failed assertion (connecting twice is a no-op)
+
+
+@pytest.mark.parametrize("after_response", [True, False])
+def test_a_returning_visitors_view_is_written_after_the_response(
+        browser_client, demo_pages, settings_leadscore, wsgi_get, after_response):
+    """The visitor does not wait for the write: the server has sent the page before it
+    closes the response, which writes the view."""
+    settings_leadscore(RECORD_VIEWS_AFTER_RESPONSE=after_response)
+    browser_client.get(demo_pages[0].url)
+    cookie = f"{COOKIE}={browser_client.cookies[COOKIE].value}"
+    content, close = wsgi_get(demo_pages[1].url, cookie)
+    assert demo_pages[1].title.encode() in content and b"leadscore-config" in content
+    written_before_close = page_views().filter(path=demo_pages[1].url).exists()
+    close()
+    assert written_before_close is not after_response
+    assert page_views().filter(path=demo_pages[1].url, visitor=Visitor.objects.get()).exists()
+
+
+def test_a_visitor_gone_since_its_cookie_was_set_starts_afresh_under_its_id(
+        browser_client, demo_pages):
+    """Retention pruned the visitor (or an erasure removed it) while the browser kept its
+    cookie: a new anonymous visitor under the cookie's id; nothing of the old one."""
+    browser_client.get(demo_pages[0].url)
+    visitor_id = Visitor.objects.get().pk
+    Visitor.objects.all().delete()
+    response = browser_client.get(demo_pages[1].url)
+    assert response.status_code == 200
+    visitor = Visitor.objects.get()
+    assert visitor.pk == visitor_id and visitor.contact is None
+    assert list(page_views().values_list("path", flat=True)) == [demo_pages[1].url]
+    browser_client.get(demo_pages[2].url)
+    assert page_views().filter(visitor=visitor).count() == 2
 
 
 def test_unpublished_page_is_404_and_untracked(browser_client, demo_pages):

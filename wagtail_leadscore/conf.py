@@ -16,6 +16,9 @@ DEFAULTS = {
     "TRACKING_MODE": "respect_dnt",
     # Record page views when Wagtail serves a page (the JS beacon covers cached pages).
     "SERVER_SIDE_TRACKING": True,
+    # A returning visitor's page view is written once the response is sent, so the
+    # visitor never waits for it; False writes it before the page is rendered.
+    "RECORD_VIEWS_AFTER_RESPONSE": True,
     # Track logged-in staff users (editors) too.
     "TRACK_STAFF": False,
     # The first-party visitor cookie.

@@ -8,7 +8,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
 
 from ..conf import get_setting
-from ..db import tracking_transaction
+from ..db import savepoint_if_in_transaction, tracking_transaction
 from ..events import UnknownVisitor, record_visitor_event
 from ..models import Contact, Visitor
 from .filters import (
@@ -36,6 +36,8 @@ class TrackingContext:
         self.recorded_view = None
         # Set when the response depends on who asks (a form, gated content).
         self.personalised = False
+        # Writes that wait until the response is sent (see after_response).
+        self.pending_writes = []
 
     @cached_property
     def privacy_allows(self):
@@ -118,6 +120,52 @@ class TrackingContext:
         # crash is harmless: its cookie is then unknown, and the browser gets a new one.
         with tracking_transaction(Visitor, get_setting("TRACKING_ASYNC_COMMIT")):
             return record_visitor_event(self.ensure_visitor().pk, type, **fields)
+
+    @property
+    def known_visitor_id(self):
+        """The id of this browser's visitor, without a query: the loaded visitor's, else the
+        cookie's (whose row may be gone since: see :meth:`record_late`)."""
+        visitor = self.__dict__.get("visitor")
+        return visitor.pk if visitor is not None else self.cookie_visitor_id
+
+    def record_late(self, visitor_id, type, **fields):
+        """:meth:`record` for ``visitor_id`` once the response is sent, where the cookie can
+        no longer change: a visitor row gone since the cookie was set (pruned, erased)
+        starts afresh under the cookie's id."""
+        try:
+            record_visitor_event(visitor_id, type, **fields)
+        except UnknownVisitor:
+            user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
+            with tracking_transaction(Visitor, get_setting("TRACKING_ASYNC_COMMIT")):
+                Visitor.objects.get_or_create(
+                    pk=visitor_id,
+                    defaults={"user_agent": user_agent, **describe_user_agent(user_agent)})
+                record_visitor_event(visitor_id, type, **fields)
+        touch(visitor_id)
+
+    def after_response(self, write):
+        """Run ``write()`` when the response has been sent (the WSGI or ASGI server closes
+        it), before Django's ``request_finished`` releases the database connection."""
+        self.pending_writes.append(write)
+
+    def defer_writes(self, response):
+        """Have ``response.close()`` run the pending writes first; each failure is noted,
+        none reaches the server."""
+        if not self.pending_writes:
+            return
+        close = response.close
+
+        def write_then_close():
+            writes, self.pending_writes = self.pending_writes, []
+            for write in writes:
+                try:
+                    with savepoint_if_in_transaction():
+                        write()
+                except Exception as error:  # noqa: BLE001 - the page was served already
+                    note_tracking_failure(error)
+            close()
+
+        response.close = write_then_close
 
     def use_visitor(self, visitor):
         """Make ``visitor`` the one of this browser from now on."""

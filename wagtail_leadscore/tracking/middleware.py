@@ -23,6 +23,7 @@ class TrackingMiddleware:
         else:
             response = self.get_response(request)
         context.update_cookie(response)
+        context.defer_writes(response)
         return response
 
     def identify_and_redirect(self, request, token):

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import time
+from functools import partial
 
 from django.core import signing
 
@@ -32,23 +33,30 @@ def record_page_view(request, page):
     """The server-side half: called by the ``on_serve_page`` hook; never raises.
 
     Only GET is a view: a form POST is recorded as what it is (form_submit), and HEAD
-    requests come from link checkers.
+    requests come from link checkers. A returning visitor's view is written once the
+    response is sent (``RECORD_VIEWS_AFTER_RESPONSE``); this page is then rendered with
+    the scores and segments of the views before it.
     """
     context = getattr(request, "leadscore", None)
     if request.method != "GET" or context is None or not get_setting("SERVER_SIDE_TRACKING"):
         return
     if not context.allowed:
         return
+    fields = {
+        "page": page,
+        "path": request.path,
+        "query": stored_query(request.GET),
+        "referrer": request.META.get("HTTP_REFERER", ""),
+        "properties": utm_properties(request.GET),
+    }
+    visitor_id = context.known_visitor_id
+    if visitor_id is not None and get_setting("RECORD_VIEWS_AFTER_RESPONSE"):
+        context.after_response(partial(context.record_late, visitor_id, "page_view", **fields))
+        context.recorded_view = (secrets.token_urlsafe(12), visitor_id)
+        return
     try:
         with savepoint_if_in_transaction():
-            event = context.record(
-                "page_view",
-                page=page,
-                path=request.path,
-                query=stored_query(request.GET),
-                referrer=request.META.get("HTTP_REFERER", ""),
-                properties=utm_properties(request.GET),
-            )
+            event = context.record("page_view", **fields)
         context.recorded_view = (secrets.token_urlsafe(12), event.visitor_id)
     except Exception as error:  # noqa: BLE001 - the page is always served
         note_tracking_failure(error)
