@@ -285,7 +285,7 @@ def test_a_rule_adds_and_removes_points_that_a_rebuild_keeps(client, api_key):
 def test_a_rule_assigns_owners_in_turns_among_a_sales_group(client, api_key, django_user_model):
     from django.contrib.auth.models import Group
 
-    sales = Group.objects.create(name="Sales")
+    sales, _ = Group.objects.get_or_create(name="Sales")  # the demo makes it (leadscore_groups)
     anna, ben = (django_user_model.objects.create_user(name, f"{name}@example.com")
                  for name in ("anna", "ben"))
     django_user_model.objects.create_user("gone", is_active=False).groups.add(sales)

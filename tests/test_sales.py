@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def anna(django_user_model):
     """The sales team: a group of one, who gets every lead without an owner."""
-    sales = Group.objects.create(name="Sales")
+    sales, _ = Group.objects.get_or_create(name="Sales")  # the demo makes it (leadscore_groups)
     user = django_user_model.objects.create_user("anna", "anna@timberandsun.example",
                                                  first_name="Anna")
     user.groups.add(sales)

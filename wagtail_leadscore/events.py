@@ -55,6 +55,7 @@ BUILTIN_EVENT_TYPES = (
     EventType("owner_assigned", _("Owner assigned"),
               _("The contact got an owner in sales (named by the username).")),
     EventType("offline", _("Offline event"), _("Something that happened offline, e.g. a fair.")),
+    EventType("note", _("Note"), _("A note added in the admin (properties: text, by).")),
     EventType("stage_change", _("Stage changed"), _("The contact moved to another stage.")),
     EventType("lead_qualified", _("Became a lead"), _("The contact met the lead definition.")),
     EventType("segment_entered", _("Entered a segment"), _("Named by the segment's slug.")),

@@ -16,6 +16,45 @@ from taggit.models import TaggedItemBase
 from .lifecycle.stages import CONTACT_STAGES, Engagement, Stage
 
 
+class Company(models.Model):
+    """An account: one organisation's contacts (those with an address at its email domain,
+    unless set to another company by hand) and its master data."""
+
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(
+        _("email domain"), max_length=253, unique=True, null=True, blank=True,
+        help_text=_("Contacts with an address at this domain belong to the company, e.g."
+                    " timberframe.example. Not a free-mail domain."))
+    facts = models.JSONField(
+        _("account facts"), default=dict, blank=True, encoder=DjangoJSONEncoder,
+        help_text=_("Master data, e.g. {\"crm_id\": \"A-17\", \"employees\": 250}."))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .companies import FREE_MAIL_DOMAINS, normalize_domain
+
+        self.domain = normalize_domain(self.domain)
+        if self.domain in FREE_MAIL_DOMAINS:
+            raise ValidationError({"domain": _("A free-mail domain names no company.")})
+
+    def save(self, *args, **kwargs):
+        from .companies import attach_domain_contacts, normalize_domain
+
+        self.domain = normalize_domain(self.domain)
+        super().save(*args, **kwargs)
+        attach_domain_contacts(self)
+
+
 class Contact(models.Model):
     """A known person. Emails are stored lower-cased, so they are unique case-insensitively."""
 
@@ -64,6 +103,9 @@ class Contact(models.Model):
                               related_name="leadscore_contacts")
     owner_assigned_at = models.DateTimeField(_("owner since"), null=True, blank=True,
                                              editable=False)
+    # Found by the email domain when the contact is saved without one; or set by hand.
+    account = models.ForeignKey(Company, verbose_name=_("company account"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="contacts")
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -81,7 +123,14 @@ class Contact(models.Model):
         self.email = normalize_email(self.email)
 
     def save(self, *args, **kwargs):
+        from .companies import company_of_email
+
         self.email = normalize_email(self.email)
+        update_fields = kwargs.get("update_fields")
+        if self.account_id is None and (update_fields is None or "email" in update_fields):
+            self.account = company_of_email(self.email)
+            if update_fields is not None and self.account_id is not None:
+                kwargs["update_fields"] = {*update_fields, "account"}
         super().save(*args, **kwargs)
 
 
@@ -130,7 +179,8 @@ class Event(models.Model):
     # What the system concluded or did, not what the person did: no sign of activity
     # (segments' "active within N days", engagement). A mail scanner's click is not either.
     SYSTEM_TYPES = frozenset({"segment_entered", "segment_left", "stage_change",
-                              "lead_qualified", "email_sent", "email_scan", "tag_added"})
+                              "lead_qualified", "email_sent", "email_scan", "tag_added",
+                              "note"})
 
     type = models.CharField(_("type"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)

@@ -9,6 +9,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..automation.models import AutomationRule, RunStatus
+from .choosers import PermittedChooserViewSet
 
 
 class AutomationRuleIndexView(IndexView):
@@ -19,6 +20,7 @@ class AutomationRuleIndexView(IndexView):
 
 
 class AutomationRuleViewSet(SnippetViewSet):
+    chooser_viewset_class = PermittedChooserViewSet
     model = AutomationRule
     icon = "cogs"
     index_view_class = AutomationRuleIndexView

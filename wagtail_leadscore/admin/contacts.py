@@ -1,6 +1,7 @@
-"""Contacts in the admin: the list with filters by stage, owner, segment, score and
-activity, sortable by score; the contact's page (facts, scores and their ledger, the
-timeline); the stage changed on its own page."""
+"""Contacts in the admin: the list with filters by stage, owner, segment, company, score
+and activity, sortable by score; the contact's page (facts, scores and their ledger, the
+score over time, the timeline in visits, segments, sequences and emails); the stage, a
+note or an offline event added on pages of their own."""
 
 import django_filters
 from django.urls import path
@@ -11,10 +12,11 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..lifecycle.stages import CONTACT_STAGES, Engagement
-from ..models import Contact, Segment
+from ..models import Company, Contact, Segment
 from ..scoring.engine import global_score_column
 from .contact_scores import scoring_context
 from .contact_stage import stage_view
+from .contact_timeline import score_chart, timeline_entry_view, timeline_with_visits
 from .spreadsheets import spreadsheet_safe
 
 
@@ -29,7 +31,9 @@ class ContactFilterSet(WagtailFilterSet):
         label=_("Segment"), field_name="segment_memberships__segment",
         queryset=Segment.objects.order_by("name"))
     score = django_filters.RangeFilter(label=_("Score"), field_name="score")
-    company = django_filters.CharFilter(label=_("Company"), lookup_expr="icontains")
+    account = django_filters.ModelChoiceFilter(
+        label=_("Company account"), field_name="account", queryset=Company.objects.all())
+    company = django_filters.CharFilter(label=_("Company (as typed)"), lookup_expr="icontains")
 
     class Meta:
         model = Contact
@@ -44,7 +48,7 @@ class ContactIndexView(IndexView):
         return value
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("owner").annotate(
+        return super().get_base_queryset().select_related("owner", "account").annotate(
             score=global_score_column())
 
 
@@ -58,14 +62,22 @@ class ContactInspectView(InspectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["events"] = self.object.events.select_related("page").order_by(
-            "-occurred_at", "-pk"
-        )[:TIMELINE_LENGTH]
-        context["event_count"] = self.object.events.count()
-        context["visitors"] = self.object.visitors.order_by("-last_seen")
-        context["submissions"] = self.object.profile_submissions.select_related("page")[
+        contact = self.object
+        context["timeline"] = timeline_with_visits(contact.events.select_related("page")
+                                                   .order_by("-occurred_at", "-pk")
+                                                   [:TIMELINE_LENGTH])
+        context["event_count"] = contact.events.count()
+        context["visitors"] = contact.visitors.order_by("-last_seen")
+        context["submissions"] = contact.profile_submissions.select_related("page")[
             :TIMELINE_LENGTH]
-        context.update(scoring_context(self.object, self.request))
+        context["score_chart"] = score_chart(contact)
+        context["memberships"] = contact.segment_memberships.select_related(
+            "segment").order_by("segment__name")
+        context["enrolments"] = contact.enrolments.select_related("sequence").order_by(
+            "-enrolled_at")
+        context["messages_sent"] = contact.outbox_messages.select_related("email").order_by(
+            "-created_at")[:TIMELINE_LENGTH]
+        context.update(scoring_context(contact, self.request))
         return context
 
 
@@ -87,14 +99,15 @@ class ContactViewSet(ModelViewSet):
     search_backend_name = None  # plain database search: no index to keep up to date
     # The stage is derived (lifecycle rules, sales feedback): changed on its own page, as
     # an event with who and why, never as a plain field.
-    form_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "tags"]
+    form_fields = ["email", *Contact.PROFILE_FIELDS, "account", "owner", "tags"]
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
     # The stage is shown with the scores.
-    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "owner", "facts"]
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "account", "owner", "facts"]
 
     def get_urlpatterns(self):
         return [*super().get_urlpatterns(),
-                path("stage/<int:pk>/", stage_view(self), name="stage")]
+                path("stage/<int:pk>/", stage_view(self), name="stage"),
+                path("timeline/<int:pk>/", timeline_entry_view(self), name="timeline_entry")]
 
 

@@ -21,6 +21,7 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..mail.models import Email, OutboxMessage, Status
 from ..models import Event
+from .choosers import PermittedChooserViewSet
 
 
 def email_statistics(email):
@@ -55,6 +56,7 @@ class EmailIndexView(IndexView):
 
 
 class EmailViewSet(SnippetViewSet):
+    chooser_viewset_class = PermittedChooserViewSet
     model = Email
     icon = "mail"
     index_view_class = EmailIndexView

@@ -8,6 +8,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..nurture.models import EnrolmentStatus, Sequence
+from .choosers import PermittedChooserViewSet
 
 
 class SequenceIndexView(IndexView):
@@ -18,6 +19,7 @@ class SequenceIndexView(IndexView):
 
 
 class SequenceViewSet(SnippetViewSet):
+    chooser_viewset_class = PermittedChooserViewSet
     model = Sequence
     icon = "list-ol"
     index_view_class = SequenceIndexView

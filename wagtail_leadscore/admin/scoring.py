@@ -10,9 +10,11 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Pag
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..scoring.models import FitRule, ScoringRule, Topic
+from .choosers import PageEditorChooserViewSet, PermittedChooserViewSet
 
 
 class TopicViewSet(SnippetViewSet):
+    chooser_viewset_class = PageEditorChooserViewSet
     model = Topic
     icon = "tag"
     list_display = ["name", "slug"]
@@ -22,6 +24,7 @@ class TopicViewSet(SnippetViewSet):
 
 
 class ScoringRuleViewSet(SnippetViewSet):
+    chooser_viewset_class = PermittedChooserViewSet
     model = ScoringRule
     icon = "sliders"
     list_display = ["name", "trigger", "points", "is_active"]
@@ -52,6 +55,7 @@ class ScoringRuleViewSet(SnippetViewSet):
 
 
 class FitRuleViewSet(SnippetViewSet):
+    chooser_viewset_class = PermittedChooserViewSet
     model = FitRule
     icon = "crosshairs"
     list_display = ["name", "fact", "operator", "value", "points", "is_active"]

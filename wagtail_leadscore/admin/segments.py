@@ -20,6 +20,7 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..segments.models import Segment, SegmentMembership
 from ..segments.rebuild import count_members
+from .choosers import PageEditorChooserViewSet
 from .spreadsheets import spreadsheet_safe
 
 MEMBERS_PER_PAGE = 50
@@ -53,6 +54,7 @@ class SegmentIndexView(IndexView):
 
 
 class SegmentViewSet(SnippetViewSet):
+    chooser_viewset_class = PageEditorChooserViewSet
     model = Segment
     icon = "group"
     index_view_class = SegmentIndexView

@@ -1,5 +1,5 @@
-"""The "Lead scoring" menu: contacts (with their scores and timeline), the scoring, segment,
-email, sequence and automation snippets, and API keys."""
+"""The "Lead scoring" menu: contacts (with their scores and timeline), companies, the
+scoring, segment, email, sequence and automation snippets, and API keys."""
 
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from ..models import ApiKey, DigestRecipient
 from .automation import AutomationRuleViewSet
+from .companies import CompanyViewSet
 from .contacts import ContactViewSet
 from .mail import EmailViewSet
 from .nurture import SequenceViewSet
@@ -60,6 +61,7 @@ class LeadscoreViewSetGroup(SnippetViewSetGroup):
     menu_order = 250
     items = (
         ContactViewSet("leadscore_contacts"),
+        CompanyViewSet("leadscore_companies"),
         ScoringRuleViewSet,
         FitRuleViewSet,
         SegmentViewSet,

@@ -16,6 +16,7 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from ..webhooks.delivery import replay
 from ..webhooks.models import Webhook, WebhookDelivery
+from .choosers import PermittedChooserViewSet
 
 DELIVERY_LOG_LENGTH = 100
 
@@ -41,6 +42,7 @@ class WebhookIndexView(IndexView):
 
 
 class WebhookViewSet(SnippetViewSet):
+    chooser_viewset_class = PermittedChooserViewSet
     model = Webhook
     icon = "link-external"
     index_view_class = WebhookIndexView

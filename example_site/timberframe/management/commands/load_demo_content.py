@@ -15,6 +15,7 @@ from wagtail.documents.models import Document
 from wagtail.models import Page, Site
 
 from timberframe import demo_content, models
+from wagtail_leadscore.admin.groups import ensure_sales_group
 from wagtail_leadscore.models import FitRule, LeadDefinition, ScoringRule, Segment, Topic
 
 
@@ -51,6 +52,7 @@ class Command(BaseCommand):
                 self.ensure_ebook(sections["ebooks"], slug, spec)
             self.ensure_featured_offers(home, offers)
             self.ensure_segments(sections)
+            ensure_sales_group()  # the permission preset: sales see contacts and leads
         if options["verbosity"]:
             self.print_summary()
 
