@@ -113,3 +113,17 @@ def test_a_free_mail_domain_is_a_form_error(admin_client):
     assert response.status_code == 200
     assert "A free-mail domain names no company." in response.content.decode()
     assert not Company.objects.exists()
+
+
+def test_a_contact_exports_as_json_with_everything_known(admin_client):
+    contact = identify(None, "horacy@example.com", first_name="Horacy", budget="60000")
+    page = offer()
+    record_event("page_view", contact=contact, page=page, path=page.url)
+    response = admin_client.get(f"/admin/leadscore_contacts/export/{contact.pk}/")
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]  # the admin's
+    assert response["Content-Disposition"] == f'attachment; filename="contact-{contact.pk}.json"'
+    data = response.json()
+    assert data["contact"]["email"] == "horacy@example.com"
+    assert data["contact"]["facts"] == {"budget": "60000"}
+    assert [event["type"] for event in data["events"]][:2] == ["identify", "page_view"]
+    assert data["scores"]["global"] > 0

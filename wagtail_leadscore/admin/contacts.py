@@ -14,6 +14,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from ..lifecycle.stages import CONTACT_STAGES, Engagement
 from ..models import Company, Contact, Segment
 from ..scoring.engine import global_score_column
+from .contact_export import export_view
 from .contact_scores import scoring_context
 from .contact_stage import stage_view
 from .contact_timeline import score_chart, timeline_entry_view, timeline_with_visits
@@ -108,6 +109,7 @@ class ContactViewSet(ModelViewSet):
     def get_urlpatterns(self):
         return [*super().get_urlpatterns(),
                 path("stage/<int:pk>/", stage_view(self), name="stage"),
-                path("timeline/<int:pk>/", timeline_entry_view(self), name="timeline_entry")]
+                path("timeline/<int:pk>/", timeline_entry_view(self), name="timeline_entry"),
+                path("export/<int:pk>/", export_view(self), name="export")]
 
 

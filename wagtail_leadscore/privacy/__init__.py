@@ -1,0 +1,1 @@
+"""Personal data: what the plugin holds about a person, handed over on request."""
