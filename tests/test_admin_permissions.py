@@ -84,17 +84,20 @@ def test_every_admin_view_refuses_a_user_without_its_permission(
     assert len(urls) > 100  # the walk finds the viewsets, snippets, reports and choosers
     record_event("offline", contact=an_object_of(Contact), name="Budma")
     resolved = [resolved_url(url_name, route) for url_name, route in urls]
+    post_only = set()
+    for url in resolved:  # the URL itself is sound: an admin gets it
+        status = admin_client.get(url).status_code
+        assert status != 404, url
+        if status == 405:  # a POST-only view
+            post_only.add(url)
     before = counts()
     for url in resolved:
-        assert admin_client.get(url).status_code != 404, url  # the URL itself is sound
-        allowed = {"get", "post"} - (  # a POST-only view answers GET with 405
-            {"get"} if admin_client.get(url).status_code == 405 else set())
-        for method in (client.get, client.post):
-            response = method(url)
-            if method.__name__ not in allowed:
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if method == "get" and url in post_only:
                 assert response.status_code == 405, url
                 continue
-            assert response.status_code in (302, 403), (method.__name__, url)
+            assert response.status_code in (302, 403), (method, url)
             if response.status_code == 302:  # Wagtail's "permission denied": home, with a message
                 assert response["Location"] == reverse("wagtailadmin_home"), url
     assert counts() == before  # no refused POST changed anything

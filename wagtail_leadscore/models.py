@@ -290,3 +290,26 @@ from .scoring.models import (  # noqa: E402, F401
 )
 from .segments.models import Segment, SegmentMembership  # noqa: E402, F401
 from .webhooks.models import Webhook, WebhookDelivery  # noqa: E402, F401
+
+
+class PrivacyLogEntry(models.Model):
+    """An audit line of a privacy action (an export, an erasure, an objection): who, when,
+    and the counts of what it touched. Never the person's data: after an erasure the
+    contact's id names no one."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", _("Data exported")
+        ERASE = "erase", _("Personal data erased")
+
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    contact_id = models.BigIntegerField(_("contact id"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
+                             blank=True, on_delete=models.SET_NULL, related_name="+")
+    via = models.CharField(_("via"), max_length=20)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("privacy log entry")
+        verbose_name_plural = _("privacy log")
+        ordering = ["-at"]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from .admin import funnel_reports, insights, mail, reports
+from .admin import funnel_reports, insights, mail, privacy, reports
 from .admin.dashboard import add_leads_panel
 from .admin.viewsets import LeadscoreViewSetGroup
 from .profiling.submit import receive_form
@@ -38,7 +38,7 @@ register_snippet(LeadscoreViewSetGroup)
 @hooks.register("register_admin_urls")
 def register_report_urls():
     return [*reports.urlpatterns, *mail.urlpatterns, *funnel_reports.urlpatterns,
-            *insights.urlpatterns]
+            *insights.urlpatterns, *privacy.urlpatterns]
 
 
 @hooks.register("register_reports_menu_item")
@@ -62,6 +62,14 @@ def register_outbox_menu_item():
     return mail.OutboxMenuItem(
         _("Lead scoring: outbox"), reverse("leadscore_outbox"),
         name="leadscore-outbox", icon_name="mail", order=1310,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_privacy_log_menu_item():
+    return privacy.PrivacyLogMenuItem(
+        _("Lead scoring: privacy log"), reverse("leadscore_privacy_log"),
+        name="leadscore-privacy-log", icon_name="lock", order=1315,
     )
 
 

@@ -17,7 +17,8 @@ def export_view(viewset):
             raise PermissionDenied
         contact = get_object_or_404(Contact, pk=pk)
         response = HttpResponse(
-            json.dumps(contact_export(contact), cls=DjangoJSONEncoder, indent=2,
+            json.dumps(contact_export(contact, user=request.user, via="admin"),
+                       cls=DjangoJSONEncoder, indent=2,
                        ensure_ascii=False),
             content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'

@@ -8,11 +8,12 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..lifecycle.stages import CONTACT_STAGES, Engagement
 from ..models import Company, Contact, Segment
+from ..privacy.erase import erase_contact
 from ..scoring.engine import global_score_column
 from .contact_export import export_view
 from .contact_scores import scoring_context
@@ -82,12 +83,21 @@ class ContactInspectView(InspectView):
         return context
 
 
+class ContactEraseView(DeleteView):
+    """Deleting a contact erases it (``privacy.erase``): its personal data goes from every
+    table, its anonymous traces stay, and the privacy log records it."""
+
+    def delete_action(self):
+        erase_contact(self.object, user=self.request.user, via="admin")
+
+
 class ContactViewSet(ModelViewSet):
     model = Contact
     icon = "user"
     menu_label = _("Contacts")
     add_to_admin_menu = False
     index_view_class = ContactIndexView
+    delete_view_class = ContactEraseView
     filterset_class = ContactFilterSet
     list_display = ["email", "first_name", "last_name", "company", "stage",
                     Column("score", label=_("Score"), sort_key="score"),

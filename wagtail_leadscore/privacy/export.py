@@ -4,13 +4,17 @@ data subject's access request (GDPR art. 15), and a copy they can take along (ar
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from ..models import PrivacyLogEntry
 from ..scoring.engine import scores_for
 
 EXPORT_FORMAT = 1
 
 
-def contact_export(contact):
-    """A JSON-serialisable dict (with DjangoJSONEncoder: dates as ISO 8601)."""
+def contact_export(contact, *, user=None, via="python"):
+    """A JSON-serialisable dict (with DjangoJSONEncoder: dates as ISO 8601); the export is
+    written to the privacy log."""
+    PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.EXPORT,
+                                   contact_id=contact.pk, user=user, via=via)
     fields = model_to_dict(contact, exclude=["tags", "owner", "account"])
     scores = scores_for(contact)
     return {
