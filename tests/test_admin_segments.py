@@ -56,6 +56,14 @@ def test_a_segment_is_added_and_an_invalid_regex_is_a_form_error(admin_client):
     assert "data-leadscore-member-count" in form and url("member_count", added.pk) in form
 
 
+def test_an_account_fact_without_its_key_is_a_form_error(admin_client):
+    response = admin_client.post(url("add"), {
+        **segment_form(), "conditions-0-type": "fact", "conditions-0-value-fact": "company.",
+        "conditions-0-value-operator": "iexact", "conditions-0-value-value": "x"})
+    assert response.status_code == 200 and "custom fact key" in response.content.decode()
+    assert not Segment.objects.filter(name="Kasia readers").exists()
+
+
 def test_the_member_count_follows_the_form_without_saving(admin_client, browser_client):
     contact = download_ebook(browser_client)
     view(browser_client, offer())

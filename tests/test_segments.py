@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from timberframe.models import ArticlePage, OfferIndexPage, OfferPage
-from wagtail_leadscore import record_event
+from wagtail_leadscore import identify, record_event
 from wagtail_leadscore.lifecycle.stages import Stage
 from wagtail_leadscore.models import (
     Contact,
@@ -158,6 +158,25 @@ def test_stage_facts_and_tags(browser_client):
     assert members(vip) == {contact.pk}
     contact.tags.remove("VIP")
     assert members(vip) == set()
+
+
+def test_a_fact_of_the_contacts_company(db):
+    """``company.<key>``: an account fact (master data) of the contact's company; members
+    change when the company's facts do, or when a contact joins it."""
+    from wagtail_leadscore.models import Company
+
+    large = segment("Large accounts", ("fact", {"fact": "company.employees", "operator": "gte",
+                                                "value": "200"}))
+    crm = segment("In the CRM", ("fact", {"fact": "company.crm_id", "operator": "iexact",
+                                          "value": "a-17"}))
+    anna = identify(None, "anna@timberframe.example")
+    company = Company.objects.create(name="Timberframe", domain="timberframe.example",
+                                     facts={"employees": 120, "crm_id": "A-17"})
+    assert members(crm) == {anna.pk} and members(large) == set()
+    company.facts["employees"] = 250
+    company.save()
+    bob = identify(None, "bob@timberframe.example")
+    assert members(large) == members(crm) == {anna.pk, bob.pk}
 
 
 def test_activity_events_and_emails(browser_client, frozen):

@@ -49,10 +49,12 @@ class Company(models.Model):
 
     def save(self, *args, **kwargs):
         from .companies import attach_domain_contacts, normalize_domain
+        from .segments.membership import refresh_company_contacts
 
         self.domain = normalize_domain(self.domain)
         super().save(*args, **kwargs)
         attach_domain_contacts(self)
+        refresh_company_contacts(self)
 
 
 class Contact(models.Model):

@@ -303,12 +303,25 @@ FACT_OPERATORS = (
 NUMERIC_TEXT = r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"
 NUMERIC_COMPARISONS = {"gte": GreaterThanOrEqual, "lte": LessThanOrEqual}
 CUSTOM_FACT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+ACCOUNT_FACT = "company."  # "company.employees": the "employees" fact of the contact's company
+
+
+def fact_lookup(fact):
+    """(ORM path, text expression) of a fact: a profile field, ``company.<key>`` (an
+    account fact of the contact's company) or the key of a custom fact."""
+    if fact in ("email", *Contact.PROFILE_FIELDS):
+        return fact, F(fact)
+    if fact.startswith(ACCOUNT_FACT):
+        key = fact.removeprefix(ACCOUNT_FACT)
+        return f"account__facts__{key}", KeyTextTransform(key, "account__facts")
+    return f"facts__{fact}", KeyTextTransform(fact, "facts")
 
 
 class FactBlock(ConditionBlock):
     fact = blocks.CharBlock(label=_("fact"), help_text=_(
-        "A profile field (company, company_size, job_title, industry, country, ...) or the "
-        "key of a custom fact."))
+        "A profile field (company, company_size, job_title, industry, country, ...), the "
+        "key of a custom fact, or company.<key> for a fact of the contact's company account "
+        "(e.g. company.employees)."))
     operator = blocks.ChoiceBlock(choices=FACT_OPERATORS, default="iexact", label=_("operator"))
     value = blocks.CharBlock(label=_("value"))
 
@@ -320,9 +333,10 @@ class FactBlock(ConditionBlock):
         value = super().clean(value)
         fact = value["fact"].strip()
         errors = {}
-        if fact not in ("email", *Contact.PROFILE_FIELDS) and not CUSTOM_FACT.match(fact):
-            errors["fact"] = _("Use a profile field or a custom fact key of letters, digits "
-                               "and underscores.")
+        key = fact.removeprefix(ACCOUNT_FACT)
+        if fact not in ("email", *Contact.PROFILE_FIELDS) and not CUSTOM_FACT.match(key):
+            errors["fact"] = _("Use a profile field, or a custom fact key (or company. and "
+                               "an account fact key) of letters, digits and underscores.")
         if value["operator"] in NUMERIC_COMPARISONS and as_number(value["value"]) is None:
             errors["value"] = _("Give a number.")
         return clean_struct(self, value, errors)
@@ -333,11 +347,9 @@ class FactBlock(ConditionBlock):
     def compile(self, value, scope):
         if scope.kind != "contact":
             return NOTHING
-        fact = value["fact"].strip()
-        field = fact if fact in ("email", *Contact.PROFILE_FIELDS) else f"facts__{fact}"
+        field, text = fact_lookup(value["fact"].strip())
         if value["operator"] in NUMERIC_COMPARISONS:
             # Facts that are numbers (60000, "60000"); anything else never compares.
-            text = F(fact) if "__" not in field else KeyTextTransform(fact, "facts")
             number = Case(When(Regex(text, NUMERIC_TEXT), then=Cast(text, FloatField())),
                           default=None, output_field=FloatField())
             return Q(NUMERIC_COMPARISONS[value["operator"]](number, as_number(value["value"])))

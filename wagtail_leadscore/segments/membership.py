@@ -192,6 +192,13 @@ def refresh_saved_contact(sender, instance, raw=False, **kwargs):
         refresh_contact(instance.pk)
 
 
+def refresh_company_contacts(company):
+    """A company saved (its facts, or contacts joining it by domain): its contacts'
+    memberships, for conditions on account facts. A company has few contacts."""
+    for contact_id in company.contacts.values_list("pk", flat=True):
+        refresh_contact(contact_id)
+
+
 def refresh_tagged_contact(sender, instance, action, reverse, **kwargs):
     if action in ("post_add", "post_remove", "post_clear") and not reverse:
         refresh_contact(instance.pk)
