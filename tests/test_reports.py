@@ -49,6 +49,8 @@ def test_the_funnel_and_page_influence(admin_client, browser_client, another_bro
     [week] = rows(admin_client, "leadscore_funnel")
     # week, visitors, contacts, leads, lead rate, SAL, SQL, customers, customers / leads
     assert week[2:5] == ["3", "1", "33%"] and week[7:] == ["1", "100%"]
+    chart = admin_client.get(reverse("leadscore_funnel")).content.decode()
+    assert '<svg class="leadscore-chart"' in chart and "<title>New leads per week</title>" in chart
     influence = {row[0]: row for row in rows(admin_client, "leadscore_page_influence")}
     assert influence[offer.title][1:4] == ["100%", "0%", "∞"]
     assert influence["Smart home costs e-book"][1:4] == ["100%", "50%", "2.0×"]

@@ -19,6 +19,7 @@ from ..lifecycle.stages import CONFIRMED_STAGES, Stage
 from ..mail.models import OutboxMessage, Status
 from ..models import Contact, Event, ProfileSubmission, Visitor
 from ..nurture.models import SequenceStep
+from .charts import line_chart
 
 contact_permission_policy = ModelPermissionPolicy(Contact)
 CONTACT_PERMISSIONS = ["view", "change"]
@@ -43,6 +44,7 @@ class FunnelReportView(ContactReportView):
     page_title = _("Lead scoring: funnel by week")
     index_url_name = "leadscore_funnel"
     index_results_url_name = "leadscore_funnel_results"
+    results_template_name = "wagtail_leadscore/admin/funnel_results.html"
     columns = [Column("week", label=_("Week from")),
                Column("visitors", label=_("New visitors")),
                Column("contacts", label=_("New contacts")),
@@ -75,6 +77,14 @@ class FunnelReportView(ContactReportView):
         return [{"week": week, **counts, "lead_rate": rate(counts["leads"], counts["contacts"]),
                  "customer_rate": rate(counts["customers"], counts["leads"])}
                 for week, counts in sorted(weekly.items(), reverse=True)]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        weeks = sorted(context["object_list"], key=lambda row: row["week"])
+        context["leads_chart"] = line_chart(
+            [(row["week"].isoformat(), row["leads"]) for row in weeks],
+            _("New leads per week"))
+        return context
 
 
 def converted_contacts():
