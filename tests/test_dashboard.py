@@ -57,7 +57,7 @@ def test_users_who_may_not_see_contacts_do_not_get_the_panel(client, django_user
     assert "leadscore-leads" not in html and "lead1@example.com" not in html
 
 
-def test_the_contact_list_filters_by_stage_score_owner_segment_and_activity(
+def test_the_contact_list_filters_by_stage_score_owner_segment_topic_and_activity(
         admin_client, admin_user):
     from django.urls import reverse
 
@@ -87,6 +87,17 @@ def test_the_contact_list_filters_by_stage_score_owner_segment_and_activity(
     assert listed(segment=str(builders.pk)) == ["lead2@example.com"]
     assert listed(engagement="inactive") == ["lead3@example.com"]
     assert listed(company="company 1") == ["lead1@example.com"]
+    from wagtail_leadscore.models import Topic
+
+    from .test_segments import offer
+
+    page = offer()  # tagged with topics in the demo: its readers are interested in them
+    record_event("page_view", contact=cold, page=page, path=page.url)
+    topic = page.leadscore_topics.first()
+    assert listed(topic=str(topic.pk)) == ["lead3@example.com"]
+    assert listed(topic=str(Topic.objects.exclude(pk__in=page.leadscore_topics.all())
+                            .first().pk)) == []
+    assert admin_client.get(url, {"topic": "nonsense"}).status_code == 200
     ordered = admin_client.get(url, {"ordering": "-score"}).content.decode()
     assert ordered.index("lead1@example.com") < ordered.index("lead2@example.com") < \
         ordered.index("lead3@example.com")

@@ -12,11 +12,11 @@ from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..lifecycle.stages import CONTACT_STAGES, Engagement
-from ..models import Company, Contact, Segment
+from ..models import Company, Contact, Score, Segment, Topic
 from ..privacy.erase import erase_contact
 from ..scoring.engine import global_score_column
 from .contact_export import export_view
-from .contact_scores import scoring_context
+from .contact_scores import TOPIC_PREFIX, scoring_context
 from .contact_stage import stage_view
 from .contact_timeline import score_chart, timeline_entry_view, timeline_with_visits
 from .spreadsheets import spreadsheet_safe
@@ -33,6 +33,9 @@ class ContactFilterSet(WagtailFilterSet):
         label=_("Segment"), field_name="segment_memberships__segment",
         queryset=Segment.objects.order_by("name"))
     score = django_filters.RangeFilter(label=_("Score"), field_name="score")
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Interested in (topic score above 0)"), queryset=Topic.objects.order_by("name"),
+        method="filter_topic")
     account = django_filters.ModelChoiceFilter(
         label=_("Company account"), field_name="account", queryset=Company.objects.all())
     company = django_filters.CharFilter(label=_("Company (as typed)"), lookup_expr="icontains")
@@ -40,6 +43,11 @@ class ContactFilterSet(WagtailFilterSet):
     class Meta:
         model = Contact
         fields = []
+
+    def filter_topic(self, queryset, name, topic):
+        scored = Score.objects.filter(dimension=f"{TOPIC_PREFIX}{topic.pk}", value__gt=0,
+                                      contact__isnull=False)
+        return queryset.filter(pk__in=scored.values("contact_id"))
 
 
 class ContactIndexView(IndexView):
@@ -114,7 +122,8 @@ class ContactViewSet(ModelViewSet):
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
     # The stage is shown with the scores.
-    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "account", "owner", "facts"]
+    inspect_view_fields = ["email", *Contact.PROFILE_FIELDS, "account", "owner", "facts",
+                           "unsubscribed_at", "bounced_at"]
 
     def get_urlpatterns(self):
         return [*super().get_urlpatterns(),
