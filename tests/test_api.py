@@ -87,6 +87,20 @@ def test_body_errors(client, api_key, settings_leadscore):
     assert client.get(CONTACTS, HTTP_AUTHORIZATION=f"Bearer {api_key}").status_code == 405
 
 
+def test_the_api_is_rate_limited_per_client_even_for_wrong_keys(client, api_key,
+                                                                 settings_leadscore):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings_leadscore(API_RATE_LIMIT=3)
+    statuses = [post(client, CONTACTS, {"email": f"a{number}@example.com"}, key=api_key)
+                .status_code for number in range(3)]
+    guessed = post(client, CONTACTS, {"email": "b@example.com"}, key="guessed-key")
+    assert statuses == [201, 201, 201] and guessed.status_code == 429
+    assert guessed["Retry-After"] == "60"
+    assert not Contact.objects.filter(email="b@example.com").exists()
+
+
 def test_post_events_creates_the_contact(client, api_key):
     response = post(client, EVENTS, {
         "type": "offline", "name": "Budma 2027", "email": "visitor@example.com",

@@ -46,8 +46,9 @@ DEFAULTS = {
     # Signed identity tokens in email links: query parameter and lifetime.
     "IDENTITY_TOKEN_PARAM": "ls_id",
     "IDENTITY_TOKEN_MAX_AGE": timedelta(days=30),
-    # HTTP API: most records accepted in one request.
+    # HTTP API: most records accepted in one request; requests per minute per client IP.
     "API_MAX_BATCH": 500,
+    "API_RATE_LIMIT": 600,
     # Anonymous visitors (never identified) and their events are deleted after this
     # many days without a visit; None keeps them forever.
     "ANONYMOUS_RETENTION_DAYS": 395,

@@ -18,12 +18,14 @@ from ..ingest import (
     validate_batch,
     validate_record,
 )
+from ..ratelimit import rate_limited
 from .auth import api_key_required
 
 
 def batch_endpoint(form_class, serialize):
     @csrf_exempt  # Authenticated by API key, not by a browser session.
     @require_POST
+    @rate_limited("api", "API_RATE_LIMIT")  # before the key check: guessing keys is slow too
     @api_key_required
     def view(request):
         try:
