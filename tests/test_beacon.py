@@ -226,3 +226,14 @@ def test_rate_limit_behind_a_proxy_uses_the_address_the_proxy_saw(browser_client
         .status_code for i in range(4)
     ]
     assert statuses == [204, 204, 429, 429]
+
+
+@pytest.mark.parametrize("field", ["query", "name", "properties"])
+def test_a_lone_surrogate_escaped_in_json_is_a_400_not_a_500(browser_client, field):
+    """Found by the fuzz tests: valid JSON, but no text any database can store."""
+    value = r'{"x": "\ud800"}' if field == "properties" else r'"\ud800"'
+    body = ('{"type": "custom", "id": "abcdefgh1", "name": "cta", "path": "/",'
+            f' "{field}": {value}}}')
+    response = browser_client.post("/leadscore/beacon/", body, content_type="application/json")
+    assert response.status_code == 400 and "lone surrogate" in response.json()["errors"]["body"][0]
+    assert not Event.objects.exists()

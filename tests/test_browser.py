@@ -203,6 +203,37 @@ def test_custom_event_and_no_duplicate_view_of_a_page_served_by_wagtail(
     assert Visitor.objects.count() == 1
 
 
+def test_the_tracker_runs_under_a_strict_nonce_content_security_policy(
+    live_server, browser_context, demo_page, settings
+):
+    """The page as a site with django-csp serves it (rendered here with the nonce
+    middleware in front; the live server's middleware is fixed at its start): the tracker
+    script runs by its nonce, its JSON parameters are data, and the beacon is sent."""
+    from django.test import Client
+
+    settings.MIDDLEWARE = ["tests.csp.StrictNonceCSPMiddleware", *settings.MIDDLEWARE]
+    rendered = Client(HTTP_USER_AGENT=HUMAN_UA).get(demo_page.url)
+    policy = rendered["Content-Security-Policy"]
+    assert "script-src 'nonce-" in policy and 'defer nonce="' in rendered.content.decode()
+    url = live_server.url + demo_page.url
+    page = browser_context.new_page()
+    page.route(url, lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=rendered.content,
+        headers={"Content-Security-Policy": policy}))
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    with page.expect_response(is_beacon("page_view")) as beacon:
+        page.goto(url)
+    assert beacon.value.status == 204
+    page.wait_for_function("() => window.leadscore && window.leadscore.track")
+    assert page.evaluate("() => window.leadscore.track('csp-check')") is True
+    assert violations == []
+    visitor = browser_visitor_id(browser_context)
+    wait_for(lambda: Event.objects.filter(type="custom", name="csp-check",
+                                          visitor_id=visitor).exists(), what="the event")
+
+
 @pytest.mark.parametrize("leave", ["navigate", "close"])
 def test_engagement_is_reported_when_the_page_is_left(
     live_server, browser_context, demo_page, leave

@@ -88,6 +88,35 @@ def test_parallel_views_of_one_contact_give_the_exact_score(postgresql_only, bro
     assert Event.objects.filter(contact=contact, type="page_view", page=offer).count() == 1001
 
 
+def test_one_email_sent_from_eight_devices_at_once_is_one_contact(postgresql_only):
+    """The same address in a form on eight devices at the same moment, while each device
+    also reads pages: one contact, every device linked to it, every view and form
+    recorded, no IntegrityError."""
+    from django.test import Client
+
+    from timberframe.models import EbookPage, OfferPage
+
+    from .conftest import HUMAN_UA
+
+    ebook = EbookPage.objects.get(slug="smart-home-costs-ebook")
+    offer = OfferPage.objects.get(slug="passive-house-kasia-120")
+    devices = [Client(HTTP_USER_AGENT=HUMAN_UA) for _ in range(8)]
+    for device in devices:
+        assert device.get(offer.url).status_code == 200  # a visitor cookie each
+
+    def send_and_read(device):
+        response = device.post(ebook.url, {"email": "Twins@Example.com", "company": "Twins",
+                                           "company_size": "10-49"})
+        assert response.status_code in (200, 302), response.status_code
+        assert device.get(offer.url).status_code == 200
+
+    run_together([lambda device=device: send_and_read(device) for device in devices])
+    contact = Contact.objects.get(email="twins@example.com")
+    assert contact.visitors.count() == 8
+    assert Event.objects.filter(contact=contact, type="form_submit").count() == 8
+    assert Event.objects.filter(contact=contact, type="page_view", page=offer).count() == 16
+
+
 def identify_through_the_browser(client):
     from timberframe.models import EbookPage
 

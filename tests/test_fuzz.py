@@ -4,7 +4,7 @@ stored that should not be. Each endpoint runs a small sample in the default suit
 
 import json
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -180,10 +180,11 @@ def test_email_links_never_fail_nor_lead_off_the_stored_links(
         if isinstance(token, list):
             salt = {"c": CLICK_SALT, "o": OPEN_SALT, "u": UNSUBSCRIBE_SALT}[kind]
             token = sign(salt, *token)
-        response = getattr(client, method)(f"/leadscore/m/{kind}/{token}/")
+        response = getattr(client, method)(f"/leadscore/m/{kind}/{quote(token, safe='')}/")
         assert response.status_code < 500, response.content[:300]
-        if response.status_code in (301, 302, 303, 307):
-            assert response["Location"] in destinations, response["Location"]
+        if response.status_code in (301, 302, 303, 307):  # off the site: only where it led
+            location = response["Location"]
+            assert not urlsplit(location).netloc or location in destinations, location
 
     send()
 

@@ -124,3 +124,35 @@ def test_the_privacy_command_exports_then_erases(zuzanna, capsys):
         ("export", "command"), ("erase", "command")]
     with pytest.raises(Exception, match="No contact has the address"):
         call_command("leadscore_privacy", "erase", EMAIL, "--yes")
+
+
+def test_after_an_objection_nothing_watches_the_person(zuzanna, admin_user, browser_client,
+                                                       another_browser, later):  # noqa: F811
+    from wagtail_leadscore import record_event
+
+    from .test_beacon import beacon
+
+    client = admin_client(admin_user)
+    assert "Object to tracking" in client.get(
+        f"/admin/leadscore_contacts/inspect/{zuzanna.pk}/").content.decode()
+    assert client.post(f"/admin/leadscore_contacts/object/{zuzanna.pk}/").status_code == 302
+    watched = Event.objects.filter(type__in=["page_view", "custom", "email_open"])
+    before = watched.count()
+    assert browser_client.get(offer().url).status_code == 200  # her browser, returning
+    assert beacon(browser_client, type="custom", name="cta").status_code < 300
+    assert record_event("email_open", contact=Contact.objects.get(pk=zuzanna.pk)) is None
+    assert watched.count() == before
+    # On a new device she is a stranger, until she identifies: then that browser too.
+    another_browser.get(offer().url)
+    assert watched.count() == before + 1
+    fourth = ebook("e4", 1, HORACY_QUEUE)
+    assert send(another_browser, fourth, later, email=EMAIL, first_name=NAME).status_code == 302
+    identified = watched.count()  # with the form page's view, still a stranger's then
+    another_browser.get(offer().url)
+    assert watched.count() == identified
+    assert Event.objects.filter(type="form_submit", contact=zuzanna, page=fourth).exists()
+    assert Visitor.objects.filter(contact=zuzanna, tracking_objected=False).count() == 0
+    entry = PrivacyLogEntry.objects.get(action="object")
+    assert (entry.contact_id, entry.via, entry.details) == (zuzanna.pk, "admin", {"browsers": 1})
+    page = client.get(f"/admin/leadscore_contacts/inspect/{zuzanna.pk}/").content.decode()
+    assert "objected to tracking on" in page and "Object to tracking</a>" not in page

@@ -451,3 +451,11 @@ def test_known_answers_shown_prefilled_and_consent_stored_with_its_wording(brows
     send(browser_client, second, later, first_name="Ewa", consent="on")
     submission = ProfileSubmission.objects.get(page=second)
     assert submission.consent_text == wording and submission.answers["consent"] is True
+    # The consent record: the wording, its version, where and when.
+    from wagtail_leadscore.models import ConsentRecord
+
+    consent = ConsentRecord.objects.get(contact=submission.contact)
+    assert (consent.wording, consent.source, consent.given_at) == (
+        wording, f"form 'Get the e-book' on {second.url}", submission.submitted_at)
+    assert consent.version == ConsentRecord.version_of(wording) != ConsentRecord.version_of(
+        wording + " And by phone.")

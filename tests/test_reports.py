@@ -93,3 +93,9 @@ def test_reports_refuse_users_who_may_not_see_contacts(client, admin_client,
         assert client.get(reverse(name)).status_code in (302, 403), name
     assert "leadscore-funnel" in admin_client.get("/admin/").content.decode()  # the menu
     assert "leadscore-funnel" not in client.get("/admin/").content.decode()
+
+
+def test_the_funnel_draws_a_week_without_leads(admin_client):
+    Contact.objects.create(email="quiet@example.com")  # a week with a contact, no lead
+    response = admin_client.get(reverse("leadscore_funnel"))
+    assert response.status_code == 200 and "New leads per week" in response.content.decode()

@@ -46,3 +46,31 @@ def test_prune_keeps_a_contacts_events_and_can_be_switched_off(settings_leadscor
     assert result(task_id) == 1
     assert list(Visitor.objects.all()) == [holder]
     assert contact.events.filter(type="download").exists()
+
+
+def test_raw_events_past_their_retention_go_and_the_scores_stay(settings_leadscore, time_machine):
+    from wagtail_leadscore import record_event
+    from wagtail_leadscore.models import AutomationRun, Score
+
+    from .test_segments import offer
+
+    schedule = Schedule.objects.get(func="wagtail_leadscore.tasks.prune_old_events")
+    assert schedule.schedule_type == Schedule.DAILY
+    contact = identify(None, "kept@example.com")
+    page = offer()
+    now = timezone.now()
+    time_machine.move_to(now - timedelta(days=40))
+    old_view = record_event("page_view", contact=contact, page=page, path=page.url)
+    time_machine.move_to(now)
+    record_event("page_view", contact=contact, page=page, path=page.url)
+    score = Score.objects.get(contact=contact, dimension="global").value
+    assert async_task("wagtail_leadscore.tasks.prune_old_events", sync=True)
+    assert Event.objects.filter(pk=old_view.pk).exists()  # kept by default (None)
+    settings_leadscore(EVENT_RETENTION_DAYS=30)
+    old = Event.objects.filter(occurred_at__lt=now - timedelta(days=30)).count()
+    task_id = async_task("wagtail_leadscore.tasks.prune_old_events", sync=True)
+    assert result(task_id) == old >= 1  # the view, and what it caused (segment events)
+    assert not Event.objects.filter(pk=old_view.pk).exists()
+    assert contact.events.filter(type="page_view").count() == 1
+    assert Score.objects.get(contact=contact, dimension="global").value == score
+    assert not AutomationRun.objects.filter(event_id=old_view.pk).exists()

@@ -4,6 +4,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
@@ -339,3 +340,15 @@ def test_prepared_statements_lost_by_the_session_are_prepared_again(browser_clie
     browser_client.get(demo_pages[0].url)
     assert page_views().count() == 3
     assert Score.objects.get(dimension="global").value == 20
+
+
+def test_the_tracker_script_carries_the_requests_csp_nonce(browser_client, demo_pages,
+                                                          settings):
+    import re
+
+    plain = browser_client.get(demo_pages[0].url).content.decode()
+    assert re.search(r'<script src="[^"]+tracker\.js" defer></script>', plain)
+    settings.MIDDLEWARE = ["tests.csp.StrictNonceCSPMiddleware", *settings.MIDDLEWARE]
+    response = Client(HTTP_USER_AGENT=HUMAN_UA).get(demo_pages[1].url)  # the new middleware
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    assert f'tracker.js" defer nonce="{nonce}"></script>' in response.content.decode()

@@ -52,6 +52,9 @@ DEFAULTS = {
     # Anonymous visitors (never identified) and their events are deleted after this
     # many days without a visit; None keeps them forever.
     "ANONYMOUS_RETENTION_DAYS": 395,
+    # Raw events (every event, of anyone) are deleted after this many days; None keeps
+    # them. Scores stay (their ledger outlives the events).
+    "EVENT_RETENTION_DAYS": None,
     # PostgreSQL: tracked events (page views, beacons) do not wait for the disk flush of
     # their commit; a database server crash can lose the last moment of them (see README).
     "TRACKING_ASYNC_COMMIT": True,

@@ -91,7 +91,8 @@ def insert_for_visitor(event, visitor_id, async_commit=False, companion=None):
 
     ``INSERT … SELECT … FROM visitor WHERE id = … ON CONFLICT DO NOTHING RETURNING``: no
     SELECT round trip first, and a seen ``dedupe_key`` is skipped without an error. Returns
-    False when nothing was inserted (no such visitor, or the dedupe_key was seen). Needs
+    False when nothing was inserted (no such visitor, a visitor who objected to tracking,
+    or the dedupe_key was seen). Needs
     INSERT … RETURNING (PostgreSQL, SQLite 3.35+); a ``companion`` (an
     :class:`InsertCompanion`) needs data-modifying CTEs (PostgreSQL).
 
@@ -195,7 +196,8 @@ def _insert_for_visitor_sql(model, alias, async_commit, joined=None):
         f"{quote('visitor_id')}, {quote('contact_id')}) "
         f"SELECT {', '.join(placeholders)}, v.{quote('id')}, v.{quote('contact_id')} "
         f"FROM {quote(Visitor._meta.db_table)} v{', leadscore_commit' if async_commit else ''} "
-        f"WHERE v.{quote('id')} = %s ON CONFLICT DO NOTHING RETURNING "
+        f"WHERE v.{quote('id')} = %s AND NOT v.{quote('tracking_objected')} "
+        f"ON CONFLICT DO NOTHING RETURNING "
     )
     if joined is None:
         sql = f"{insert}{', '.join(returning)}"

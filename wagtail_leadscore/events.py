@@ -140,16 +140,30 @@ def build_event(
     )
 
 
+# What watching a person records: nothing of it once they object to tracking.
+OBSERVED_TYPES = frozenset({"page_view", "engagement", "custom", "download", "email_open",
+                            "email_click"})
+
+
+def objected_to_tracking(type, visitor, contact):
+    return type in OBSERVED_TYPES and (
+        getattr(visitor, "tracking_objected", False)
+        or getattr(contact, "tracking_objected_at", None) is not None)
+
+
 def record_event(type, *, request=None, visitor=None, **fields):
     """Append one event to the log and return it, or ``None`` if ``dedupe_key`` was seen.
 
     Keyword arguments: ``visitor``, ``contact``, ``page`` (or ``page_id``), ``name``,
     ``path``, ``query``, ``referrer``, ``properties``, ``occurred_at``, ``dedupe_key``.
     With ``request``, the visitor (and its contact) come from the tracking cookie. An event
-    of a visitor linked to a contact belongs to that contact too.
+    of a visitor linked to a contact belongs to that contact too. What watches a person
+    (``OBSERVED_TYPES``) is not recorded (``None``) once they objected to tracking.
     """
     if request is not None and visitor is None:
         visitor = request.leadscore.visitor if hasattr(request, "leadscore") else None
+    if objected_to_tracking(type, visitor, fields.get("contact")):
+        return None
     event = build_event(type, visitor=visitor, **fields)
     if event.dedupe_key is None:
         event.save(force_insert=True)
@@ -191,7 +205,8 @@ class UnknownVisitor(Exception):
 
 def record_visitor_event(visitor_id, type, **fields):
     """``record_event`` for the visitor with this id, in one statement when the database
-    can: the tracking hot path, which never loads the visitor. Raises UnknownVisitor."""
+    can: the tracking hot path, which never loads the visitor. Raises UnknownVisitor;
+    returns None for a duplicate, or a visitor who objected to tracking."""
     if not can_insert_for_visitor(Event):
         visitor = Visitor.objects.filter(pk=visitor_id).first()
         if visitor is None:
@@ -200,6 +215,9 @@ def record_visitor_event(visitor_id, type, **fields):
     event = build_event(type, **fields)
     if not _insert_with_companion(event, visitor_id):
         if event.dedupe_key and Event.objects.filter(dedupe_key=event.dedupe_key).exists():
+            return None
+        # The statement skips a visitor who objected (rare: this query only then).
+        if Visitor.objects.filter(pk=visitor_id, tracking_objected=True).exists():
             return None
         raise UnknownVisitor(visitor_id)
     event_recorded.send(sender=Event, event=event)

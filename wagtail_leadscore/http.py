@@ -25,9 +25,15 @@ def parse_json_body(request, max_bytes=MAX_JSON_BODY):
     if len(request.body) > max_bytes:
         raise BadRequest({"body": [f"The body is larger than {max_bytes} bytes."]}, status=413)
     try:
-        return json.loads(request.body)
+        payload = json.loads(request.body)
+        # Valid JSON may still escape a lone surrogate ("\ud800"): no text, and no
+        # database (PostgreSQL) can store it.
+        json.dumps(payload, ensure_ascii=False).encode()
+    except UnicodeEncodeError as error:
+        raise BadRequest({"body": ["Invalid JSON: text with a lone surrogate."]}) from error
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise BadRequest({"body": [f"Invalid JSON: {error}"[:200]]}) from error
+    return payload
 
 
 def form_errors(form, prefix=""):

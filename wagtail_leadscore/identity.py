@@ -90,6 +90,9 @@ def link_browser(request, contact, *, via, created=False):
             visitor = context.new_visitor(contact=contact)
             context.use_visitor(visitor)
         linked = True
+    if visitor is not None and contact.tracking_objected_at and not visitor.tracking_objected:
+        Visitor.objects.filter(pk=visitor.pk).update(tracking_objected=True)  # this browser too
+        visitor.tracking_objected = True
     if linked or created:
         record_event(
             "identify",

@@ -105,6 +105,9 @@ class Contact(models.Model):
                               related_name="leadscore_contacts")
     owner_assigned_at = models.DateTimeField(_("owner since"), null=True, blank=True,
                                              editable=False)
+    # The person objected to tracking (privacy.objection): nothing they do is recorded.
+    tracking_objected_at = models.DateTimeField(_("objected to tracking"), null=True,
+                                                blank=True, editable=False)
     # Found by the email domain when the contact is saved without one; or set by hand.
     account = models.ForeignKey(Company, verbose_name=_("company account"), null=True,
                                 blank=True, on_delete=models.SET_NULL, related_name="contacts")
@@ -166,6 +169,9 @@ class Visitor(models.Model):
     browser = models.CharField(_("browser"), max_length=100, blank=True)
     os = models.CharField(_("operating system"), max_length=100, blank=True)
     is_bot = models.BooleanField(_("is a bot"), default=False)
+    # Its person objected to tracking: the tracking statements skip it (privacy.objection).
+    tracking_objected = models.BooleanField(_("objected to tracking"), default=False,
+                                            db_default=False)
 
     class Meta:
         verbose_name = _("visitor")
@@ -280,7 +286,7 @@ from .automation.models import AutomationRule, AutomationRun  # noqa: E402, F401
 from .lifecycle.definition import LeadDefinition  # noqa: E402, F401
 from .mail.models import Email, OutboxMessage  # noqa: E402, F401
 from .nurture.models import Enrolment, Sequence, SequenceStep  # noqa: E402, F401
-from .profiling.models import ProfileSubmission  # noqa: E402, F401
+from .profiling.models import ConsentRecord, ProfileSubmission  # noqa: E402, F401
 from .sales.models import DigestRecipient, DigestSent, SalesHandoff  # noqa: E402, F401
 from .scoring.models import (  # noqa: E402, F401
     FitRule,
@@ -302,6 +308,7 @@ class PrivacyLogEntry(models.Model):
     class Action(models.TextChoices):
         EXPORT = "export", _("Data exported")
         ERASE = "erase", _("Personal data erased")
+        OBJECT = "object", _("Objected to tracking")
 
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     contact_id = models.BigIntegerField(_("contact id"))

@@ -7,6 +7,10 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.prune_anonymous_visitors",
         "schedule_type": "D",
     },
+    "wagtail_leadscore: prune old events": {
+        "func": "wagtail_leadscore.tasks.prune_old_events",
+        "schedule_type": "D",
+    },
     "wagtail_leadscore: age scores": {
         "func": "wagtail_leadscore.tasks.age_scores",
         "schedule_type": "D",

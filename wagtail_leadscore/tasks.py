@@ -9,12 +9,18 @@ from .sales import digests
 from .scoring import aging, fit
 from .segments import rebuild as segment_rebuild
 from .tracking.retention import prune_anonymous_visitors as _prune_anonymous_visitors
+from .tracking.retention import prune_old_events as _prune_old_events
 from .webhooks import delivery as webhooks
 
 
 def prune_anonymous_visitors():
     """Daily: delete anonymous visitors past ANONYMOUS_RETENTION_DAYS, with their events."""
     return _prune_anonymous_visitors()
+
+
+def prune_old_events():
+    """Daily: delete events older than EVENT_RETENTION_DAYS (if set)."""
+    return _prune_old_events()
 
 
 def age_scores():

@@ -15,7 +15,7 @@ from ..lifecycle.stages import CONTACT_STAGES, Engagement
 from ..models import Company, Contact, Score, Segment, Topic
 from ..privacy.erase import erase_contact
 from ..scoring.engine import global_score_column
-from .contact_export import export_view
+from .contact_privacy import export_view, objection_view
 from .contact_scores import TOPIC_PREFIX, scoring_context
 from .contact_stage import stage_view
 from .contact_timeline import score_chart, timeline_entry_view, timeline_with_visits
@@ -81,6 +81,7 @@ class ContactInspectView(InspectView):
         context["submissions"] = contact.profile_submissions.select_related("page")[
             :TIMELINE_LENGTH]
         context["score_chart"] = score_chart(contact)
+        context["consents"] = contact.consents.order_by("-given_at")
         context["memberships"] = contact.segment_memberships.select_related(
             "segment").order_by("segment__name")
         context["enrolments"] = contact.enrolments.select_related("sequence").order_by(
@@ -129,6 +130,7 @@ class ContactViewSet(ModelViewSet):
         return [*super().get_urlpatterns(),
                 path("stage/<int:pk>/", stage_view(self), name="stage"),
                 path("timeline/<int:pk>/", timeline_entry_view(self), name="timeline_entry"),
-                path("export/<int:pk>/", export_view(self), name="export")]
+                path("export/<int:pk>/", export_view(self), name="export"),
+                path("object/<int:pk>/", objection_view(self), name="object")]
 
 

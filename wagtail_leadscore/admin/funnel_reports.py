@@ -82,7 +82,7 @@ class FunnelReportView(ContactReportView):
         context = super().get_context_data(**kwargs)
         weeks = sorted(context["object_list"], key=lambda row: row["week"])
         context["leads_chart"] = line_chart(
-            [(row["week"].isoformat(), row["leads"]) for row in weeks],
+            [(row["week"].isoformat(), row.get("leads", 0)) for row in weeks],
             _("New leads per week"))
         return context
 

@@ -28,7 +28,8 @@ class TimeTrigger:
 
     def validate(self, rule):
         value = (rule.value or "").strip()
-        if self.value_kind == "days" and not (value.isdigit() and int(value) > 0):
+        if self.value_kind == "days" and not (
+                value.isascii() and value.isdigit() and int(value) > 0):
             return {"value": _("Give the number of days.")}
         if self.value_kind == "fact" and not FACT_NAME.match(value):
             return {"value": _("Give the key of a date fact, such as contract_signed.")}

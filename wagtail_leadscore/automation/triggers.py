@@ -20,7 +20,8 @@ class NumberTrigger(Trigger):
     """A trigger whose value is a whole number (points, an amount)."""
 
     def validate(self, rule):
-        if not (rule.value or "").strip().lstrip("-").isdigit():
+        digits = (rule.value or "").strip().lstrip("-")
+        if not (digits.isascii() and digits.isdigit()):  # "²" is a digit, not a number
             return {"value": _("Give a whole number.")}
         return {}
 

@@ -26,7 +26,7 @@ def unsign(salt, token, count):
         parts = signing.Signer(salt=salt).unsign(token).split(".")
     except signing.BadSignature:
         return None
-    if len(parts) != count or not all(part.isdigit() for part in parts):
+    if len(parts) != count or not all(part.isascii() and part.isdigit() for part in parts):
         return None
     return [int(part) for part in parts]
 

@@ -24,6 +24,7 @@ def contact_export(contact, *, user=None, via="python"):
                     "stage_changed_at": contact.stage_changed_at,
                     "unsubscribed_at": contact.unsubscribed_at,
                     "bounced_at": contact.bounced_at,
+                    "tracking_objected_at": contact.tracking_objected_at,
                     "tags": sorted(contact.tags.names()),
                     "company_account": contact.account.name if contact.account else None},
         "scores": {"global": scores["global"],
@@ -32,6 +33,8 @@ def contact_export(contact, *, user=None, via="python"):
             "id", "first_seen", "last_seen", "user_agent", "device", "browser", "os")),
         "events": list(contact.events.order_by("occurred_at", "pk").values(
             "type", "name", "path", "query", "referrer", "properties", "occurred_at")),
+        "consents": list(contact.consents.order_by("given_at").values(
+            "wording", "version", "source", "given_at")),
         "form_submissions": list(contact.profile_submissions.order_by("submitted_at").values(
             "page__title", "answers", "consent_text", "submitted_at")),
         "segments": list(contact.segment_memberships.values("segment__name", "entered_at")),

@@ -1,4 +1,7 @@
-"""What a progressive form received: every submission, as it was sent."""
+"""What a progressive form received: every submission, as it was sent, and the consents
+given with them."""
+
+import hashlib
 
 from django.db import models
 from django.utils import timezone
@@ -27,3 +30,25 @@ class ProfileSubmission(models.Model):
 
     def __str__(self):
         return f"{self.contact} @ {self.submitted_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentRecord(models.Model):
+    """Proof of a consent: the wording the person agreed to (and its version, a hash of
+    it, so records of one wording group together), where and when."""
+
+    contact = models.ForeignKey("wagtail_leadscore.Contact", on_delete=models.CASCADE,
+                                related_name="consents")
+    wording = models.TextField(_("wording"))
+    version = models.CharField(_("wording version"), max_length=16)
+    source = models.CharField(_("source"), max_length=200,
+                              help_text=_("Where it was given, e.g. a form on a page."))
+    given_at = models.DateTimeField(_("given"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-given_at"]
+
+    @staticmethod
+    def version_of(wording):
+        return hashlib.sha256(wording.encode()).hexdigest()[:12]

@@ -16,7 +16,7 @@ from ..events import record_event
 from ..identity import identify_contact
 from ..ratelimit import is_rate_limited
 from .forms import BLOCK_FIELD, TOKEN_FIELD, token_nonce
-from .models import ProfileSubmission
+from .models import ConsentRecord, ProfileSubmission
 from .questions import CONSENT
 from .visitors import known_contact
 
@@ -132,6 +132,12 @@ def record_profile(request, page, *, form_id, name, answers, facts, consent_text
         return None
     except IntegrityError:  # the same form sent twice at once: the other one stored it
         return ProfileSubmission.objects.get(token=token)
+    if consent_text:
+        ConsentRecord.objects.create(
+            contact=contact, wording=consent_text,
+            version=ConsentRecord.version_of(consent_text),
+            source=f"form {name!r} on {page.url}"[:200] if page else f"form {name!r}"[:200],
+            given_at=submission.submitted_at)
     record_event("form_submit", request=request, contact=contact, page=page, name=name,
                  properties={"form": form_id, "answers": answers},
                  dedupe_key=f"form:{token}")

@@ -133,15 +133,16 @@ class TrackingContext:
         no longer change: a visitor row gone since the cookie was set (pruned, erased)
         starts afresh under the cookie's id."""
         try:
-            record_visitor_event(visitor_id, type, **fields)
+            event = record_visitor_event(visitor_id, type, **fields)
         except UnknownVisitor:
             user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
             with tracking_transaction(Visitor, get_setting("TRACKING_ASYNC_COMMIT")):
                 Visitor.objects.get_or_create(
                     pk=visitor_id,
                     defaults={"user_agent": user_agent, **describe_user_agent(user_agent)})
-                record_visitor_event(visitor_id, type, **fields)
-        touch(visitor_id)
+                event = record_visitor_event(visitor_id, type, **fields)
+        if event is not None:  # not for a person who objected to tracking
+            touch(visitor_id)
 
     def after_response(self, write):
         """Run ``write()`` when the response has been sent (the WSGI or ASGI server closes

@@ -57,7 +57,8 @@ def record_page_view(request, page):
     try:
         with savepoint_if_in_transaction():
             event = context.record("page_view", **fields)
-        context.recorded_view = (secrets.token_urlsafe(12), event.visitor_id)
+        if event is not None:  # None: the person objected to tracking
+            context.recorded_view = (secrets.token_urlsafe(12), event.visitor_id)
     except Exception as error:  # noqa: BLE001 - the page is always served
         note_tracking_failure(error)
 

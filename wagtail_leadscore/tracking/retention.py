@@ -1,4 +1,4 @@
-"""Data minimisation: anonymous browsing data is not kept forever."""
+"""Data minimisation: anonymous browsing data, and raw events, are not kept forever."""
 
 from datetime import timedelta
 
@@ -27,5 +27,21 @@ def prune_anonymous_visitors(now=None):
     pruned = 0
     while batch := list(stale.values_list("pk", flat=True)[:BATCH_SIZE]):
         Visitor.objects.filter(pk__in=batch).delete()
+        pruned += len(batch)
+    return pruned
+
+
+def prune_old_events(now=None):
+    """Delete events older than EVENT_RETENTION_DAYS (None: keep them); return how many.
+    The scores stay: their ledger lines outlive the events (a later
+    ``leadscore_rebuild_scores`` counts only the events left, so keep events longer than
+    the score window). In batches, as above."""
+    days = get_setting("EVENT_RETENTION_DAYS")
+    if days is None:
+        return 0
+    old = Event.objects.filter(occurred_at__lt=(now or timezone.now()) - timedelta(days=days))
+    pruned = 0
+    while batch := list(old.values_list("pk", flat=True)[:BATCH_SIZE]):
+        Event.objects.filter(pk__in=batch).delete()
         pruned += len(batch)
     return pruned

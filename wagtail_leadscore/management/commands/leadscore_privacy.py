@@ -8,15 +8,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from ...models import Contact, normalize_email
 from ...privacy.erase import erase_contact
 from ...privacy.export import contact_export
+from ...privacy.objection import object_to_tracking
 
 
 class Command(BaseCommand):
     help = ("export EMAIL: print everything held about the contact as JSON. erase EMAIL:"
             " delete its personal data everywhere, keeping anonymous traces (--yes to skip"
-            " the question). Both are written to the privacy log.")
+            " the question). object EMAIL: stop all tracking of the person. Each is written"
+            " to the privacy log.")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["export", "erase"])
+        parser.add_argument("action", choices=["export", "erase", "object"])
         parser.add_argument("email")
         parser.add_argument("--yes", action="store_true", help="erase without asking")
 
@@ -27,6 +29,10 @@ class Command(BaseCommand):
         if action == "export":
             self.stdout.write(json.dumps(contact_export(contact, via="command"),
                                          cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
+            return
+        if action == "object":
+            entry = object_to_tracking(contact, via="command")
+            self.stdout.write(f"No longer tracked: {contact.email} ({entry.details})")
             return
         if not yes and input(f"Erase {contact.email} for good? [y/N] ").lower() != "y":
             raise CommandError("Nothing erased.")
