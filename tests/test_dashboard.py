@@ -130,7 +130,7 @@ def test_contacts_export_as_csv_and_xlsx_without_formulas(admin_client):
     assert sheet.cell(row=values.index(evil) + 1, column=4).data_type == "s"
 
 
-# Measured: 23 (session, user, contact, scores, ledger, chart, timeline, segments,
+# Measured: 24 (session, user, contact, scores, ledger, chart, timeline, consents, segments,
 # sequences, emails, ...), whatever the number of events.
 CONTACT_PAGE_QUERY_BUDGET = 25
 
