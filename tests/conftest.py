@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
@@ -37,6 +38,16 @@ def browser_client(client):
 def another_browser():
     """A second person's browser (or device): its own cookie jar."""
     return Client(HTTP_USER_AGENT=HUMAN_UA.replace("X11; Linux x86_64", "Linux; Android 14"))
+
+
+@pytest.fixture
+def admin_only_user(client, django_user_model):
+    """A user who may open the Wagtail admin and nothing of the plugin, logged in on
+    ``client``."""
+    user = django_user_model.objects.create_user("editor", password="not used")
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(user)
+    return user
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ preset lets sales work with contacts and leads but change no rule, webhook or se
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import URLResolver, get_resolver, reverse
 
@@ -68,18 +67,8 @@ def counts():
             for model in apps.get_app_config("wagtail_leadscore").get_models()}
 
 
-@pytest.fixture
-def logged_in_without_permissions(client, django_user_model):
-    """A user who may open the Wagtail admin, and nothing of the plugin."""
-    user = django_user_model.objects.create_user("nobody", password="not used")
-    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
-    client.force_login(user)
-    return client
-
-
 def test_every_admin_view_refuses_a_user_without_its_permission(
-        logged_in_without_permissions, admin_client):
-    client = logged_in_without_permissions
+        client, admin_only_user, admin_client):
     urls = plugin_admin_urls()
     assert len(urls) > 100  # the walk finds the viewsets, snippets, reports and choosers
     record_event("offline", contact=an_object_of(Contact), name="Budma")

@@ -143,16 +143,8 @@ def test_tagged_pages_report_shows_how_pages_score(admin_client):
     assert rows_of(html, f"/admin/pages/{untagged.pk}/edit/") == []
 
 
-@pytest.fixture
-def editor(client, django_user_model):
-    """A logged-in admin user without any scoring permission."""
-    user = django_user_model.objects.create_user("editor", password="not used")
-    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
-    client.force_login(user)
-    return user
-
-
-def test_tagged_pages_report_needs_a_scoring_permission(client, editor):
+def test_tagged_pages_report_needs_a_scoring_permission(client, admin_only_user):
+    editor = admin_only_user
     refused = client.get(REPORT_URL)
     assert refused.status_code in (302, 403)
     assert "/admin/login/" not in refused.get("Location", "")  # logged in, just not allowed

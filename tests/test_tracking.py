@@ -1,5 +1,6 @@
 """Server-side tracking through real page requests."""
 
+from contextlib import contextmanager
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -130,19 +131,26 @@ def test_server_side_tracking_can_be_switched_off(browser_client, demo_pages,
     assert response.status_code == 200 and not Event.objects.exists()
 
 
-def test_database_error_while_tracking_never_breaks_the_page(browser_client, demo_pages,
-                                                             caplog):
-    before = tracking_failure_count()
+@contextmanager
+def event_table_gone():
+    """The event table missing for a while: every write of an event fails."""
     table = Event._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
     try:
-        response = browser_client.get(demo_pages[0].url)
-        assert response.status_code == 200
-        assert demo_pages[0].title.encode() in response.content
+        yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {table}_gone RENAME TO {table}")
+
+
+def test_database_error_while_tracking_never_breaks_the_page(browser_client, demo_pages,
+                                                             caplog):
+    before = tracking_failure_count()
+    with event_table_gone():
+        response = browser_client.get(demo_pages[0].url)
+        assert response.status_code == 200
+        assert demo_pages[0].title.encode() in response.content
     assert tracking_failure_count() == before + 1
     assert "Tracking failed" in caplog.text
     # The visitor row written before the failure was rolled back with the savepoint,
@@ -155,14 +163,8 @@ def test_database_error_after_the_response_never_reaches_the_server(browser_clie
                                                                    demo_pages, caplog):
     browser_client.get(demo_pages[0].url)  # a returning visitor: the view is written late
     before = tracking_failure_count()
-    table = Event._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
-    try:
+    with event_table_gone():
         response = browser_client.get(demo_pages[1].url)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {table}_gone RENAME TO {table}")
     assert response.status_code == 200 and demo_pages[1].title.encode() in response.content
     assert tracking_failure_count() == before + 1 and "Tracking failed" in caplog.text
     browser_client.get(demo_pages[2].url)

@@ -5,23 +5,20 @@ contact's delete view (``contacts.ContactEraseView``)."""
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from ..models import Contact
 from ..privacy.export import contact_export
 from ..privacy.objection import object_to_tracking
+from .contact_actions import contact_action
 
 
 def export_view(viewset):
-    def view(request, pk):
-        if not viewset.permission_policy.user_has_permission(request.user, "view"):
-            raise PermissionDenied
-        contact = get_object_or_404(Contact, pk=pk)
+    @contact_action(viewset, "view")
+    def view(request, contact):
         response = HttpResponse(
             json.dumps(contact_export(contact, user=request.user, via="admin"),
                        cls=DjangoJSONEncoder, indent=2,
@@ -34,10 +31,8 @@ def export_view(viewset):
 
 
 def objection_view(viewset):
-    def view(request, pk):
-        if not viewset.permission_policy.user_has_permission(request.user, "change"):
-            raise PermissionDenied
-        contact = get_object_or_404(Contact, pk=pk)
+    @contact_action(viewset, "change")
+    def view(request, contact):
         if request.method == "POST":
             object_to_tracking(contact, user=request.user, via="admin")
             messages.success(request, _("%(contact)s is no longer tracked.") % {

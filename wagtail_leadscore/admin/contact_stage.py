@@ -3,15 +3,13 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..lifecycle.stages import CONTACT_STAGES
 from ..lifecycle.transitions import change_stage
-from ..models import Contact
+from .contact_actions import contact_action, contact_form_page
 
 
 class StageForm(forms.Form):
@@ -21,10 +19,8 @@ class StageForm(forms.Form):
 
 
 def stage_view(viewset):
-    def view(request, pk):
-        if not viewset.permission_policy.user_has_permission(request.user, "change"):
-            raise PermissionDenied
-        contact = get_object_or_404(Contact, pk=pk)
+    @contact_action(viewset, "change")
+    def view(request, contact):
         form = StageForm(request.POST or None, initial={"stage": contact.stage})
         if request.method == "POST" and form.is_valid():
             changed = change_stage(contact, form.cleaned_data["stage"], by=request.user,
@@ -33,8 +29,8 @@ def stage_view(viewset):
                 messages.success(request, _("%(contact)s is now “%(stage)s”.") % {
                     "contact": contact, "stage": contact.get_stage_display()})
             return redirect(viewset.get_url_name("inspect"), contact.pk)
-        return TemplateResponse(request, "wagtail_leadscore/admin/contact_stage.html", {
-            "contact": contact, "form": form,
-            "page_title": _("The stage of %(contact)s") % {"contact": contact}})
+        return contact_form_page(
+            request, contact, form, _("The stage of %(contact)s") % {"contact": contact},
+            _("Change the stage"))
 
     return view

@@ -7,19 +7,17 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..conf import get_setting
 from ..events import record_event
-from ..models import Contact
 from ..scoring.models import GLOBAL, ScoreEntry
 from .charts import line_chart
+from .contact_actions import contact_action, contact_form_page
 
 # Views of one browser less than this apart are one visit (the usual web analytics rule).
 VISIT_GAP = timedelta(minutes=30)
@@ -117,10 +115,8 @@ class TimelineEntryForm(forms.Form):
 
 
 def timeline_entry_view(viewset):
-    def view(request, pk):
-        if not viewset.permission_policy.user_has_permission(request.user, "change"):
-            raise PermissionDenied
-        contact = get_object_or_404(Contact, pk=pk)
+    @contact_action(viewset, "change")
+    def view(request, contact):
         form = TimelineEntryForm(request.POST or None, initial={"kind": request.GET.get(
             "kind", TimelineEntryForm.NOTE)})
         if request.method == "POST" and form.is_valid():
@@ -128,8 +124,8 @@ def timeline_entry_view(viewset):
             messages.success(request, _("Added to the timeline of %(contact)s.") % {
                 "contact": contact})
             return redirect(viewset.get_url_name("inspect"), contact.pk)
-        return TemplateResponse(request, "wagtail_leadscore/admin/contact_timeline_entry.html", {
-            "contact": contact, "form": form,
-            "page_title": _("Add to the timeline of %(contact)s") % {"contact": contact}})
+        return contact_form_page(
+            request, contact, form, _("Add to the timeline of %(contact)s") % {
+                "contact": contact}, _("Add to the timeline"))
 
     return view

@@ -35,7 +35,7 @@ def leadscore_tracker(context):
         return ""
     page = context.get("page") or context.get("self")
     page_id = page.pk if isinstance(page, Page) else None
-    endpoint, script_url = tracker_assets(get_urlconf(), get_script_prefix())
+    endpoint, script = tracker_assets(get_urlconf(), get_script_prefix())
     config = {
         "endpoint": endpoint,
         "view": make_view_token(page_id, tracking.recorded_view),
@@ -46,17 +46,23 @@ def leadscore_tracker(context):
     # Under a strict Content-Security-Policy, the nonce of the request (django-csp's
     # request.csp_nonce) lets the script run; the JSON block is data, never run.
     nonce = getattr(request, "csp_nonce", None)
-    script = (format_html('<script src="{}" defer nonce="{}"></script>', script_url, nonce)
-              if nonce else format_html('<script src="{}" defer></script>', script_url))
+    if nonce:
+        script = tracker_script(nonce)
     return format_html("{}\n{}", json_script(config, "leadscore-config"), script)
 
 
 @lru_cache(maxsize=16)
 def tracker_assets(urlconf, script_prefix):
-    """The beacon's URL and the tracker's script URL, the same on every page: built once
+    """The beacon's URL and the tracker's script tag, the same on every page: built once
     per process, URLconf and script prefix (and again after a settings change)."""
-    return (reverse("wagtail_leadscore:beacon", urlconf=urlconf),
-            static("wagtail_leadscore/js/tracker.js"))
+    return reverse("wagtail_leadscore:beacon", urlconf=urlconf), tracker_script()
+
+
+def tracker_script(nonce=None):
+    src = static("wagtail_leadscore/js/tracker.js")
+    if nonce:
+        return format_html('<script src="{}" defer nonce="{}"></script>', src, nonce)
+    return format_html('<script src="{}" defer></script>', src)
 
 
 @receiver(setting_changed)

@@ -95,12 +95,14 @@ class TrackingContext:
         return self.visitor
 
     def new_visitor(self, contact=None):
-        user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
-        visitor = Visitor.objects.create(
-            contact=contact, user_agent=user_agent, **describe_user_agent(user_agent)
-        )
+        visitor = Visitor.objects.create(contact=contact, **self.browser_fields())
         remember_touch(visitor.pk, visitor.last_seen)
         return visitor
+
+    def browser_fields(self):
+        """A new visitor row's user agent and what it tells (device, browser, OS)."""
+        user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
+        return {"user_agent": user_agent, **describe_user_agent(user_agent)}
 
     def record(self, type, **fields):
         """Append an event of this browser's visitor (created if need be); None if a
@@ -135,11 +137,8 @@ class TrackingContext:
         try:
             event = record_visitor_event(visitor_id, type, **fields)
         except UnknownVisitor:
-            user_agent = self.request.META.get("HTTP_USER_AGENT", "")[:512]
             with tracking_transaction(Visitor, get_setting("TRACKING_ASYNC_COMMIT")):
-                Visitor.objects.get_or_create(
-                    pk=visitor_id,
-                    defaults={"user_agent": user_agent, **describe_user_agent(user_agent)})
+                Visitor.objects.get_or_create(pk=visitor_id, defaults=self.browser_fields())
                 event = record_visitor_event(visitor_id, type, **fields)
         if event is not None:  # not for a person who objected to tracking
             touch(visitor_id)

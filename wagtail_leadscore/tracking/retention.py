@@ -24,11 +24,7 @@ def prune_anonymous_visitors(now=None):
             "visitor"
         )
     )
-    pruned = 0
-    while batch := list(stale.values_list("pk", flat=True)[:BATCH_SIZE]):
-        Visitor.objects.filter(pk__in=batch).delete()
-        pruned += len(batch)
-    return pruned
+    return delete_in_batches(stale)
 
 
 def prune_old_events(now=None):
@@ -39,9 +35,15 @@ def prune_old_events(now=None):
     days = get_setting("EVENT_RETENTION_DAYS")
     if days is None:
         return 0
-    old = Event.objects.filter(occurred_at__lt=(now or timezone.now()) - timedelta(days=days))
-    pruned = 0
-    while batch := list(old.values_list("pk", flat=True)[:BATCH_SIZE]):
-        Event.objects.filter(pk__in=batch).delete()
-        pruned += len(batch)
-    return pruned
+    return delete_in_batches(
+        Event.objects.filter(occurred_at__lt=(now or timezone.now()) - timedelta(days=days)))
+
+
+def delete_in_batches(queryset):
+    """Delete the rows of ``queryset`` BATCH_SIZE at a time (one short transaction each);
+    return how many."""
+    deleted = 0
+    while batch := list(queryset.values_list("pk", flat=True)[:BATCH_SIZE]):
+        queryset.model.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+    return deleted
