@@ -2,7 +2,8 @@
 
 A matcher is ``matcher(event, page_path)``: ``event`` has ``type``, ``name``, ``path``,
 ``query``, ``page_id`` and ``properties``; ``page_path(page_id)`` gives a page's tree path
-(for subtree rules). URL triggers look at the path plus the query string, case-insensitively.
+(for subtree rules). URL triggers look at the path plus the query string, case-insensitively;
+expressions are matched in linear time, as ``url_regex`` says.
 """
 
 import re
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy as _
+
+from ..url_regex import pattern_error, url_matcher
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,9 @@ class Trigger:
         value = (rule.value or "").strip()
         if self.value == "required" and not value:
             return {"value": _("This trigger needs a value to match.")}
-        if self.key == "url_regex":
-            try:
-                re.compile(value)
-            except re.error as error:
-                return {"value": _("Not a valid regular expression: %(error)s") % {
-                    "error": error}}
+        refused = self.key == "url_regex" and pattern_error(value)
+        if refused:
+            return {"value": refused}
         if self.key == "url_exact" and not (value.startswith("/") or urlsplit(value).path):
             return {"value": _("Give a URL path such as /pricing/.")}
         if self.key == "page_subtree" and rule.page_id is None:
@@ -85,8 +85,8 @@ def url_contains(rule):
 
 
 def url_regex(rule):
-    pattern = re.compile(rule.value.strip(), re.IGNORECASE)
-    return lambda event, page_path: pattern.search(event_url(event)) is not None
+    matches = url_matcher(rule.value.strip())
+    return lambda event, page_path: matches(event_url(event))
 
 
 def page_subtree(rule):

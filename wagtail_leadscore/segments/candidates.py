@@ -11,12 +11,12 @@ once scoring is done. The URL kinds mean what scoring's URL triggers mean
 (``scoring.triggers``).
 """
 
-import re
 from collections import defaultdict
 
 from wagtail.models import Page
 
 from ..scoring.triggers import event_url, exact_target, normalize_path, split_words
+from ..url_regex import url_matcher
 from .compiler import leaves
 
 
@@ -30,7 +30,7 @@ class CandidateIndex:
         self.exact_urls = defaultdict(set)  # lower-case "path?query" -> positions
         self.subtrees = defaultdict(set)  # page tree path -> positions
         self.substrings = []  # (lower-case strings that must all occur, position)
-        self.patterns = []  # (compiled expression, position)
+        self.patterns = []  # (url_matcher of an expression, position)
         self.others = []  # (position, block, value): conditions that answer changed_by
         self.scored = []  # the same, for conditions that read the event's new scores
         for position, segment in enumerate(segments):
@@ -55,7 +55,7 @@ class CandidateIndex:
         elif match == "url_contains":
             self.substrings.append(((target.strip().lower(),), position))
         elif match == "url_regex":
-            self.patterns.append((re.compile(target.strip(), re.IGNORECASE), position))
+            self.patterns.append((url_matcher(target.strip()), position))
         elif match == "page_subtree" and target:
             self.subtrees[target].add(position)
 
@@ -98,8 +98,8 @@ class CandidateIndex:
         for needles, position in self.substrings:
             if all(needle in lowered for needle in needles):
                 hits.add(position)
-        for pattern, position in self.patterns:
-            if pattern.search(url) is not None:
+        for matches, position in self.patterns:
+            if matches(url):
                 hits.add(position)
         if self.subtrees:
             path = page_path(event) or ""

@@ -27,6 +27,7 @@ from ..models import Contact, Event, Visitor
 from ..scoring.fit import as_number
 from ..scoring.models import GLOBAL, Score, Topic, topic_dimension
 from ..scoring.triggers import TRIGGERS, exact_target, split_words
+from ..url_regex import UrlMatches, pattern_error
 
 # Nobody, as SQL (``pk__in=[]`` would make Django skip the whole query instead).
 NOTHING = Q(pk__isnull=True)
@@ -206,7 +207,8 @@ def url_q(match, url):
     if match == "url_contains":
         return Q(leadscore_url__icontains=url)
     if match == "url_regex":
-        return Q(leadscore_url__iregex=url)
+        # An expression the validator refuses matches nothing, as on the serve path.
+        return NOTHING if pattern_error(url) else Q(UrlMatches(F("leadscore_url"), url))
     url = exact_target(url)
     if "?" in url:
         return Q(leadscore_url__iexact=url)
