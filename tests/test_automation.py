@@ -180,6 +180,7 @@ def test_time_fires_rules_once_per_quiet_spell_unopened_email_and_year(
     send_due()
     pixel = html_part(mail_server.inbox.to("reader@example.com")[0]).split(
         "/leadscore/m/o/")[1].split('"')[0]
+    time_machine.move_to(T0 + datetime.timedelta(minutes=5), tick=False)  # a person's open
     client.get(f"/leadscore/m/o/{pixel}", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux) Firefox/130")
 
     def tags(contact):
