@@ -2,6 +2,7 @@
 alert that arrives at a real SMTP server with the lead's dossier; its signed links accept
 the lead or send it back to nurturing (a GET changes nothing); tampered links are 404."""
 
+import datetime
 import re
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from django.urls import reverse
 from timberframe.models import OfferPage
 from wagtail_leadscore.events import record_event
 from wagtail_leadscore.lifecycle.stages import Stage
+from wagtail_leadscore.mail.models import OutboxMessage
 from wagtail_leadscore.mail.outbox import send_due
 from wagtail_leadscore.models import (
     Contact,
@@ -113,6 +115,21 @@ def test_a_tampered_or_foreign_link_is_refused(lead, client):
     for path in (tampered, "/leadscore/sales/accept/1/", "/leadscore/sales/back/nothing/",
                  accept.replace("/accept/", "/back/")):  # an accept token cannot send back
         assert client.post(path, {"reason": "x"}).status_code == 404, path
+    assert Contact.objects.get(pk=contact.pk).stage == Stage.LEAD
+
+
+def test_decision_links_expire_thirty_days_after_the_alert(lead, client, time_machine):
+    contact, alert = lead
+    accept, back = decision_links(alert)
+    sent_at = OutboxMessage.objects.get(source="lead_alert").sent_at
+    time_machine.move_to(sent_at + datetime.timedelta(days=30), tick=False)  # SALES_LINK_MAX_AGE
+    assert "Accept the lead" in client.get(accept).content.decode()
+    time_machine.move_to(sent_at + datetime.timedelta(days=31), tick=False)
+    for path in (accept, back):
+        page = client.get(path)
+        assert page.status_code == 410 and "This link has expired" in page.content.decode()
+        assert "horacy" not in page.content.decode().lower()  # an old link reveals nobody
+        assert client.post(path, {"reason": "too late"}).status_code == 410
     assert Contact.objects.get(pk=contact.pk).stage == Stage.LEAD
 
 

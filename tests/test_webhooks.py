@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import socket
 import ssl
 import subprocess
 import threading
@@ -24,6 +25,36 @@ from .test_automation import rule, submit
 pytestmark = pytest.mark.django_db
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+# Addresses a webhook may not call, with why. An IPv6 address that carries an IPv4 address
+# is judged by that IPv4 address.
+REFUSED_ADDRESSES = {
+    "64:ff9b::a9fe:a9fe": "NAT64 of link-local", "64:ff9b::7f00:1": "NAT64 of loopback",
+    "2002:a9fe:a9fe::": "6to4 of link-local", "::a9fe:a9fe": "IPv4-compatible link-local",
+    "::127.0.0.1": "IPv4-compatible loopback", "224.0.0.1": "multicast",
+    "64:ff9b::e000:1": "NAT64 of multicast", "64:ff9b:1::808:808": "local-use NAT64",
+    "2002:7f00:1::1": "6to4 of loopback", "::ffff:127.0.0.1": "IPv4-mapped loopback",
+    "::ffff:169.254.169.254": "IPv4-mapped link-local",
+    "::ffff:0:a00:1": "IPv4-translated private",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe": "Teredo, client 127.0.0.1",
+    "2001:0:a00:1:8000:63bf:f7f7:f7f7": "Teredo, server 10.0.0.1",
+    "127.0.0.2": "loopback", "::1": "loopback", "10.1.2.3": "private",
+    "172.16.0.1": "private", "192.168.1.1": "private", "fd12:3456::1": "unique local",
+    "169.254.169.254": "link-local (cloud metadata)", "fe80::1": "link-local",
+    "fec0::1": "site-local (deprecated)", "0.0.0.0": "this host", "::": "unspecified",
+    "100.64.0.1": "carrier-grade NAT", "198.18.0.1": "benchmarking",
+    "198.19.255.254": "benchmarking", "192.0.2.1": "documentation",
+    "198.51.100.7": "documentation", "203.0.113.9": "documentation",
+    "2001:db8::1": "documentation", "3fff::1": "documentation",
+    "239.255.255.250": "multicast (SSDP)", "ff02::1": "multicast", "ff0e::1": "multicast",
+    "240.0.0.1": "reserved", "255.255.255.255": "broadcast",
+    "192.0.0.8": "IETF protocol assignments", "192.88.99.1": "6to4 relay anycast (deprecated)",
+    "100::1": "discard-only",
+}
+PUBLIC_ADDRESSES = (
+    "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2001:4860:4860::8888",
+    "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1",
+    "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo: server and client public
+)
 
 
 class Receiver:
@@ -171,6 +202,62 @@ def test_private_and_loopback_addresses_are_refused_clearly(client, api_key, adm
     assert "Refused: localhost is a private, loopback or reserved address (127.0.0.1)" in \
         delivery.last_error
     assert "WEBHOOK_ALLOWED_HOSTS" in delivery.last_error
+
+
+def url_of(address, path="/hook"):
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}{path}"
+
+
+def test_every_non_public_address_is_refused_when_the_url_is_saved(admin_client):
+    """The model's validation, which the admin's form shows (one admin POST proves it)."""
+    from django.core.exceptions import ValidationError
+
+    for address, why in REFUSED_ADDRESSES.items():
+        with pytest.raises(ValidationError) as refused:
+            Webhook(name="Inside", url=url_of(address)).full_clean()
+        assert "private, loopback or reserved address" in refused.value.message_dict["url"][0], (
+            address, why)
+    for address in PUBLIC_ADDRESSES:
+        Webhook(name="CRM", url=url_of(address)).full_clean()
+    add = reverse("wagtailsnippets_wagtail_leadscore_webhook:add")
+    response = admin_client.post(add, {"name": "Inside", "url": url_of("64:ff9b::a9fe:a9fe"),
+                                       "secret": "s", "is_active": "on"})
+    assert "private, loopback or reserved address" in response.content.decode()
+    assert not Webhook.objects.exists()
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """A resolver for names under .test: ``dns["name.test"] = "address"``; other names
+    resolve as usual."""
+    records, real_getaddrinfo = {}, socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in records:
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = records[host]
+        if ":" in address:
+            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return records
+
+
+def test_a_host_name_resolving_to_a_non_public_address_is_refused_at_call_time(
+        client, api_key, dns):
+    for number, address in enumerate(REFUSED_ADDRESSES):
+        dns[f"crm{number}.example.test"] = address
+        crm(f"http://crm{number}.example.test/hook")  # a name passes when saved
+    Webhook.objects.update(events=["form_submit"])
+    submit(client, api_key, "buyer@example.com")
+    assert deliver_due() == {"refused": len(REFUSED_ADDRESSES)}
+    for number, address in enumerate(REFUSED_ADDRESSES):
+        delivery = WebhookDelivery.objects.get(webhook__url=f"http://crm{number}.example.test/hook")
+        assert delivery.status == DeliveryStatus.FAILED
+        assert f"Refused: crm{number}.example.test is a private, loopback or reserved " \
+            "address" in delivery.last_error, address
 
 
 def test_the_delivery_log_shows_calls_and_replays_one(client, api_key, admin_client,

@@ -1,13 +1,21 @@
 """Signed links of a sent message: a click redirect per link, the open pixel and the
 unsubscribe page. Each token signs the message id (and the link's position): the
 destination comes from the outbox row, so a token can only ever lead where the email did,
-and nothing is appended to the destination (no tracking data leaks to other sites)."""
+and nothing is appended to the destination (no tracking data leaks to other sites).
+
+A link's lifetime counts from when its message was sent (the outbox row's ``sent_at``), so
+the tokens carry no date: every email ever sent gets the same lifetime, old ones included.
+Tokens are signed with SECRET_KEY and still read with SECRET_KEY_FALLBACKS, so a key
+rotation keeps the links of sent emails working while the old key is a fallback."""
 
 from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core import signing
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from ..conf import get_setting
 
@@ -29,6 +37,21 @@ def unsign(salt, token, count):
     if len(parts) != count or not all(part.isascii() and part.isdigit() for part in parts):
         return None
     return [int(part) for part in parts]
+
+
+def outlived(message, lifetime_setting):
+    """Whether the links of a sent ``message`` are older than the setting's lifetime."""
+    lifetime = get_setting(lifetime_setting)
+    return lifetime is not None and message.sent_at + lifetime < timezone.now()
+
+
+def expired_page(request, advice):
+    """410 Gone for a link past its lifetime; names nobody (an old link, forwarded or
+    leaked, reveals nothing) and says what to do instead."""
+    response = render(request, "wagtail_leadscore/mail/expired_link.html",
+                      {"advice": advice}, status=410)
+    add_never_cache_headers(response)
+    return response
 
 
 def site_url():

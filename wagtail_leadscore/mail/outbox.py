@@ -2,7 +2,9 @@
 claims due rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers
 share the work), sends them over one SMTP connection and marks each one sent as soon as the
 server accepted it. A worker killed mid-batch leaves the rows it had not finished claimed
-until their lease expires; the next run sends those, and only those, again.
+until their lease expires; the next run sends those, and only those, again. A 5xx refusal
+of the recipient is a bounce; any 4xx (greylisting) or an unreachable server is retried
+with backoff (MAIL_RETRY_SECONDS, MAIL_MAX_ATTEMPTS).
 
 Checked at send time, not when enqueueing: bounced contacts get nothing, unsubscribed and
 inactive ones no marketing email, and a marketing email within the frequency cap of the
@@ -141,6 +143,8 @@ def deliver(message, mail, connection, now):
         mail.connection = connection
         mail.send()
     except smtplib.SMTPRecipientsRefused as error:
+        if not is_permanent(error):  # greylisting, a full mailbox: try again later
+            return retry_later(message, error, now)
         if not message.to_email:  # the contact's own address bounced
             Contact.objects.filter(pk=message.contact_id).update(bounced_at=now)
         release(message, status=Status.FAILED, last_error=str(error)[:1000])
@@ -155,6 +159,12 @@ def deliver(message, mail, connection, now):
                  occurred_at=message.sent_at,
                  properties={"message": message.pk, "source": message.source})
     return "sent"
+
+
+def is_permanent(refused):
+    """Whether the server refused the recipient for good: a 5xx reply. A 4xx (450
+    greylisting, 451, 452 mailbox full, 421 closing) is temporary and never a bounce."""
+    return all(code >= 500 for code, _reply in refused.recipients.values())
 
 
 def is_marketing_to_contact(message):

@@ -1,6 +1,7 @@
 """The accept and send-back links of a sales alert. A GET shows the lead and one button
 (mail scanners fetch links: a GET changes nothing); the POST decides. The token signs the
-alert's outbox row: tampered or unknown links answer 404."""
+alert's outbox row: tampered or unknown links answer 404, links older than
+SALES_LINK_MAX_AGE 410 (the lead is decided in the admin then)."""
 
 from django import forms
 from django.http import Http404
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..lifecycle.stages import Stage
 from ..lifecycle.transitions import change_stage
-from ..mail.links import unsign
+from ..mail.links import expired_page, outlived, unsign
 from ..mail.models import OutboxMessage, Status
 from ..ratelimit import rate_limited
 from .dossier import ACCEPT_SALT, SEND_BACK_SALT
@@ -27,6 +28,12 @@ def alert_message(salt, token):
     if message is None:
         raise Http404("Unknown link.")
     return message
+
+
+def expired(request):
+    return expired_page(request, _(
+        "Links in a lead alert work for a limited time. Open the contact in the Wagtail "
+        "admin to accept the lead or send it back."))
 
 
 def decided_by(message):
@@ -52,6 +59,8 @@ def page(request, message, **context):
 @require_http_methods(["GET", "HEAD", "POST"])
 def accept(request, token):
     message = alert_message(ACCEPT_SALT, token)
+    if outlived(message, "SALES_LINK_MAX_AGE"):
+        return expired(request)
     contact = message.contact
     if request.method == "POST" and contact.stage == Stage.LEAD:
         change_stage(contact, Stage.SAL, by=decided_by(message), via="sales_alert",
@@ -65,6 +74,8 @@ def accept(request, token):
 @require_http_methods(["GET", "HEAD", "POST"])
 def send_back(request, token):
     message = alert_message(SEND_BACK_SALT, token)
+    if outlived(message, "SALES_LINK_MAX_AGE"):
+        return expired(request)
     contact = message.contact
     sequence = SalesHandoff.load().send_back_sequence
     form = SendBackForm(request.POST if request.method == "POST" else None)
