@@ -67,7 +67,9 @@ def digest_context(period):
     ).order_by("name")
     return {
         "period": period,
-        "new_leads": [(event, contact_admin_url(event.contact)) for event in new_leads],
+        # An erased lead's event stays, without its contact: listed, linked to nothing.
+        "new_leads": [(event, contact_admin_url(event.contact) if event.contact_id else None)
+                      for event in new_leads],
         "gainers": [(contacts[row["contact"]], row["points"], contact_admin_url(
             contacts[row["contact"]])) for row in gainers],
         "cold": [(contact, contact_admin_url(contact)) for contact in cold],
@@ -86,14 +88,23 @@ def claim(recipient, period, now):
             DigestSent.objects.create(recipient=recipient, period=period.key, claimed_at=now)
         return True
     except IntegrityError:
-        # Sent, empty, or being sent; a claim whose process died is taken over.
-        return bool(DigestSent.objects.filter(
-            recipient=recipient, period=period.key, status=DigestSending.SENDING,
-            claimed_at__lt=now - CLAIM_TIMEOUT).update(claimed_at=now))
+        pass
+    # Sent, empty, or being sent; a claim whose process died is taken over, by one run.
+    stale = DigestSent.objects.filter(recipient=recipient, period=period.key,
+                                      status=DigestSending.SENDING,
+                                      claimed_at__lt=now - CLAIM_TIMEOUT)
+    claimed_at = stale.values_list("claimed_at", flat=True).first()
+    if claimed_at is None or not stale.filter(claimed_at=claimed_at).update(claimed_at=now):
+        return False
+    logger.warning("The lead digest %s to %s was claimed %d minutes ago and never sent (its"
+                   " run died); sending it now.", period.key, recipient.email,
+                   (now - claimed_at) // timedelta(minutes=1))
+    return True
 
 
 def send_digests(now=None):
     """The hourly task: each active recipient's digest of its last complete period, once.
+    A digest that fails is logged and released for the next run; the others go on.
     Returns {"sent": n, "empty": n}."""
     now = now or timezone.now()
     outcomes = {"sent": 0, "empty": 0}
@@ -102,23 +113,28 @@ def send_digests(now=None):
         period = last_complete_period(recipient.frequency, now)
         if not claim(recipient, period, now):
             continue
-        if period.key not in contexts:
-            contexts[period.key] = digest_context(period)
-        context = contexts[period.key]
-        row = DigestSent.objects.filter(recipient=recipient, period=period.key)
-        if is_empty(context):
-            row.update(status=DigestSending.EMPTY)
-            outcomes["empty"] += 1
-            continue
         try:
-            digest_message(recipient, context).send()
-        except Exception:  # the claim is released: the next run tries again
-            row.delete()
-            logger.exception("Sending the lead digest to %s failed.", recipient.email)
-            continue
-        row.update(status=DigestSending.SENT, sent_at=timezone.now())
-        outcomes["sent"] += 1
+            outcomes[send_digest(recipient, period, contexts)] += 1
+        except Exception:
+            DigestSent.objects.filter(recipient=recipient, period=period.key).delete()
+            logger.exception("Sending the lead digest to %s failed; the next run tries again.",
+                             recipient.email)
     return outcomes
+
+
+def send_digest(recipient, period, contexts):
+    """Send ``recipient``'s claimed digest of ``period`` (``contexts``: built ones, by
+    period): "sent", or "empty" when there is nothing to tell."""
+    if period.key not in contexts:
+        contexts[period.key] = digest_context(period)
+    context = contexts[period.key]
+    row = DigestSent.objects.filter(recipient=recipient, period=period.key)
+    if is_empty(context):
+        row.update(status=DigestSending.EMPTY)
+        return "empty"
+    digest_message(recipient, context).send()
+    row.update(status=DigestSending.SENT, sent_at=timezone.now())
+    return "sent"
 
 
 def digest_message(recipient, context):
