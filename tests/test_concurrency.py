@@ -1,7 +1,7 @@
-"""identify() under real concurrency: threads with their own PostgreSQL connections.
+"""identify() under real concurrency: threads with their own database connections.
 
 SQLite serialises every write (and an in-memory test database is one connection), so
-these run on PostgreSQL only; .ci/run runs the suite there too.
+these run on PostgreSQL and MariaDB only; .ci/run runs the suite there too.
 """
 
 import threading
@@ -40,18 +40,25 @@ def run_together(calls):
 
 
 @pytest.fixture
+def concurrent_connections():
+    if connection.vendor not in ("postgresql", "mysql"):
+        pytest.skip("needs concurrent connections: runs with DATABASE_URL=postgres://... "
+                    "or mysql://...")
+
+
+@pytest.fixture
 def postgresql_only():
     if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent connections: runs with DATABASE_URL=postgres://...")
+        pytest.skip("PostgreSQL's advisory lock")
 
 
-def test_concurrent_identifies_of_a_new_email_make_one_contact(postgresql_only):
+def test_concurrent_identifies_of_a_new_email_make_one_contact(concurrent_connections):
     run_together([lambda: identify(None, "Horacy@example.com")] * 8)
     assert Contact.objects.filter(email="horacy@example.com").count() == 1
     assert Event.objects.filter(type="identify").count() == 1  # created once
 
 
-def test_concurrent_identifies_keep_each_others_facts(postgresql_only):
+def test_concurrent_identifies_keep_each_others_facts(concurrent_connections):
     identify(None, "cto@example.com")
     facts = [{f"answer_{i}": str(i)} for i in range(8)]
     run_together([lambda f=f: identify(None, "cto@example.com", **f) for f in facts])
@@ -59,7 +66,8 @@ def test_concurrent_identifies_keep_each_others_facts(postgresql_only):
     assert stored == {key: value for f in facts for key, value in f.items()}
 
 
-def test_parallel_views_of_one_contact_give_the_exact_score(postgresql_only, browser_client):
+def test_parallel_views_of_one_contact_give_the_exact_score(concurrent_connections,
+                                                            browser_client):
     """20 threads x 50 tracked views of one contact: every point counted once, the 5th-view
     bonus exactly once, no lost update."""
     from django.test import Client
@@ -88,7 +96,7 @@ def test_parallel_views_of_one_contact_give_the_exact_score(postgresql_only, bro
     assert Event.objects.filter(contact=contact, type="page_view", page=offer).count() == 1001
 
 
-def test_one_email_sent_from_eight_devices_at_once_is_one_contact(postgresql_only):
+def test_one_email_sent_from_eight_devices_at_once_is_one_contact(concurrent_connections):
     """The same address in a form on eight devices at the same moment, while each device
     also reads pages: one contact, every device linked to it, every view and form
     recorded, no IntegrityError."""

@@ -1,6 +1,6 @@
 """A sending worker killed in the middle of a batch, then another run: every email arrives
-exactly once. PostgreSQL only: the worker is a process of its own, which must see the test's
-committed rows (an in-memory SQLite test database is private to this process)."""
+exactly once. PostgreSQL and MariaDB only: the worker is a process of its own, which must see
+the test's committed rows (an in-memory SQLite test database is private to this process)."""
 
 import os
 import signal
@@ -28,17 +28,19 @@ SEND = "from wagtail_leadscore.mail.outbox import send_due; send_due()"
 
 def worker_environment(port):
     database = connection.settings_dict
+    scheme, database_port = {"postgresql": ("postgres", 5432), "mysql": ("mysql", 3306)}[
+        connection.vendor]
     return {**os.environ,
             "DJANGO_SETTINGS_MODULE": "leadscore_demo.settings",
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
-                            f"{database['PORT'] or 5432}/{database['NAME']}",
+            "DATABASE_URL": f"{scheme}://{database['USER']}@{database['HOST']}:"
+                            f"{database['PORT'] or database_port}/{database['NAME']}",
             "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port),
             "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "example_site")])}
 
 
 def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(mail_server):
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process needs the PostgreSQL test database")
+    if connection.vendor not in ("postgresql", "mysql"):
+        pytest.skip("a worker process needs a PostgreSQL or MariaDB test database")
     email = make_email()
     for number in range(10):
         enqueue(Contact.objects.create(email=f"reader{number}@example.com"), email,

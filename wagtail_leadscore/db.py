@@ -35,6 +35,19 @@ def tracking_transaction(model, async_commit):
         yield
 
 
+def select_for_update(queryset, **options):
+    """``queryset.select_for_update(**options)`` without the options this database lacks
+    (Django refuses them): without ``no_key`` (PostgreSQL's lighter lock) the rows get the
+    ordinary row lock; without ``of`` (MySQL, MariaDB) the rows of every table the query
+    reads are locked, not only those named."""
+    features = connections[router.db_for_write(queryset.model)].features
+    if not features.has_select_for_no_key_update:
+        options.pop("no_key", None)
+    if not features.has_select_for_update_of:
+        options.pop("of", None)
+    return queryset.select_for_update(**options)
+
+
 def claim_due(model, due, order_by, limit, **lease):
     """The ids of up to ``limit`` rows of ``model`` matching ``due``, claimed: locked with
     ``SKIP LOCKED`` on PostgreSQL (several workers share the rows, none takes another's)
@@ -47,7 +60,12 @@ def claim_due(model, due, order_by, limit, **lease):
 
 
 def can_insert_for_visitor(model):
-    return connections[router.db_for_write(model)].features.can_return_columns_from_insert
+    """Whether :func:`insert_for_visitor` runs here. Not on MySQL or MariaDB: there an
+    ``INSERT … SELECT`` holds the table's auto-increment lock while it waits for the
+    contact's row lock (the foreign key check), and deadlocks with a transaction that
+    holds that row lock and inserts an event (``qualify``, ``identify``)."""
+    connection = connections[router.db_for_write(model)]
+    return connection.features.can_return_columns_from_insert and connection.vendor != "mysql"
 
 
 class InsertCompanion(Protocol):

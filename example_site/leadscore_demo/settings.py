@@ -82,7 +82,21 @@ TEMPLATES = [
 ]
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # runserver serves each request on a new thread, so a connection kept open past its
+    # request is never reused, only left idle: persistent connections are opt-in, for a
+    # server with long-lived workers (gunicorn, uWSGI), checked before reuse.
+    conn_max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "0"))
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"],
+            conn_max_age=conn_max_age,
+            conn_health_checks=conn_max_age > 0,
+        )
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+        # MariaDB / MySQL: utf8mb4, or 4-byte characters (emoji) are refused or mangled.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
+        DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4"}
 else:
     DATABASES = {
         "default": {

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..conf import get_setting
+from ..db import select_for_update
 from ..events import record_event
 from ..models import Contact
 from ..scoring.aging import reset_stage_score
@@ -20,7 +21,7 @@ def change_stage(contact, stage, *, by=None, reason="", via="api"):
     if stage not in dict(CONTACT_STAGES):
         raise ValueError(f"{stage!r} is not a contact stage.")
     with transaction.atomic():
-        locked = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
+        locked = select_for_update(Contact.objects, no_key=True).get(pk=contact.pk)
         if locked.stage == stage:
             return None
         previous, now = locked.stage, timezone.now()
@@ -57,7 +58,7 @@ def qualify(contact_or_id):
     ``lead_qualified`` event. Returns the latter, or None."""
     contact_id = getattr(contact_or_id, "pk", contact_or_id)
     with transaction.atomic():
-        contact = Contact.objects.select_for_update(no_key=True).filter(pk=contact_id).first()
+        contact = select_for_update(Contact.objects, no_key=True).filter(pk=contact_id).first()
         if contact is None or contact.stage not in QUALIFIABLE_STAGES:
             return None
         criteria = sources.rules.lead

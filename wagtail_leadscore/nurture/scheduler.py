@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..db import savepoint_if_in_transaction
+from ..db import savepoint_if_in_transaction, select_for_update
 from ..lifecycle.engagement import inactive_among
 from ..lifecycle.stages import LEAD_STAGES
 from ..mail.outbox import enqueue
@@ -58,7 +58,7 @@ def tick(now=None):
     outcomes = Counter()
     while True:
         with transaction.atomic():
-            batch = list(Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
+            batch = list(select_for_update(Enrolment.objects, skip_locked=True, of=("self",))
                          .filter(status=EnrolmentStatus.ACTIVE, next_run_at__lte=now)
                          .select_related("contact", "sequence")
                          .order_by("next_run_at", "pk")[:TICK_BATCH])

@@ -66,22 +66,37 @@ def _owner_param(owner, connection):
     return field.get_db_prep_save(owner.id, connection)
 
 
+def upsert_adding(connection, model, columns, rows, returning=()):
+    """``INSERT INTO model (columns) rows`` (``VALUES …`` or a ``SELECT``) where a row
+    meeting a stored one on the owner's unique key (the first two ``columns``) adds its
+    last column to the stored value instead: atomic, no update lost to a concurrent one.
+    MySQL and MariaDB have no partial keys: a plain unique key stands in (NULLs never
+    collide) and is met by any conflict, hence ``ON DUPLICATE KEY``."""
+    quote = connection.ops.quote_name
+    table, added = quote(model._meta.db_table), quote(columns[-1])
+    names = ", ".join(map(quote, columns))
+    if connection.vendor == "mysql":
+        sql = (f"INSERT INTO {table} ({names}) {rows} "
+               f"ON DUPLICATE KEY UPDATE {added} = {table}.{added} + VALUES({added})")
+    else:
+        owner, key = map(quote, columns[:2])
+        sql = (f"INSERT INTO {table} AS t ({names}) {rows} "
+               f"ON CONFLICT ({owner}, {key}) WHERE {owner} IS NOT NULL "
+               f"DO UPDATE SET {added} = t.{added} + excluded.{added}")
+    if returning:
+        sql += f" RETURNING {', '.join(map(quote, returning))}"
+    return sql
+
+
 def increment_counters(owner, keys):
     """Add one to each counter ``(key, expires_day)`` of ``owner``; return {key: new count}."""
     connection = connection_for(ScoreCounter)
-    quote = connection.ops.quote_name
     owner_id = _owner_param(owner, connection)
-    rows, params = _values(connection, [(owner_id, key, 1, expires) for key, expires in keys],
+    rows, params = _values(connection, [(owner_id, key, expires, 1) for key, expires in keys],
                            [owner_type(owner, connection), "varchar", "integer", "integer"])
-    sql = (
-        f"{rows.prefix}INSERT INTO {quote(ScoreCounter._meta.db_table)} AS t "
-        f"({quote(owner.column)}, {quote('key')}, {quote('count')}, {quote('expires_day')}) "
-        f"{rows.select} "
-        f"ON CONFLICT ({quote(owner.column)}, {quote('key')}) "
-        f"WHERE {quote(owner.column)} IS NOT NULL "
-        f"DO UPDATE SET {quote('count')} = t.{quote('count')} + 1 "
-        f"RETURNING {quote('key')}, {quote('count')}"
-    )
+    sql = rows.prefix + upsert_adding(
+        connection, ScoreCounter, (owner.column, "key", "expires_day", "count"), rows.select,
+        returning=("key", "count"))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
@@ -132,14 +147,8 @@ def write_entries(owner, entries, deltas):
         connection, [(owner_id, dimension, points) for dimension, points in deltas.items()],
         [owner_type(owner, connection), "varchar", "integer"])
     quote = connection.ops.quote_name
-    column = quote(owner.column)
-    score_sql = (
-        f"INSERT INTO {quote(Score._meta.db_table)} AS t ({column}, {quote('dimension')}, "
-        f"{quote('value')}) {rows.select} "
-        f"ON CONFLICT ({column}, {quote('dimension')}) WHERE {column} IS NOT NULL "
-        f"DO UPDATE SET {quote('value')} = t.{quote('value')} + excluded.{quote('value')} "
-        f"RETURNING {quote('dimension')}, {quote('value')}"
-    )
+    score_sql = upsert_adding(connection, Score, (owner.column, "dimension", "value"),
+                              rows.select, returning=("dimension", "value"))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             prefix = rows.prefix.removesuffix(" ") + "," if rows.prefix else "WITH"
@@ -266,15 +275,13 @@ def merge_visitor_into_contact(visitor_id, contact_id):
     ScoreEntry.objects.filter(visitor_id=visitor_id).update(contact_id=contact_id,
                                                             visitor_id=None)
     with connection.cursor() as cursor:
-        for model, key, value in ((Score, "dimension", "value"),
-                                  (ScoreCounter, "key", "count")):
+        for model, columns in ((Score, ("dimension", "value")),
+                               (ScoreCounter, ("key", "expires_day", "count"))):
             table = quote(model._meta.db_table)
-            extra = ", expires_day" if model is ScoreCounter else ""
+            copied = ", ".join(f"s.{quote(column)}" for column in columns)
             cursor.execute(
-                f"INSERT INTO {table} AS t (contact_id, {key}, {value}{extra}) "
-                f"SELECT %s, {key}, {value}{extra} FROM {table} WHERE visitor_id = %s "
-                f"ON CONFLICT (contact_id, {key}) WHERE contact_id IS NOT NULL "
-                f"DO UPDATE SET {value} = t.{value} + excluded.{value}",
+                upsert_adding(connection, model, ("contact_id", *columns),
+                              f"SELECT %s, {copied} FROM {table} s WHERE s.visitor_id = %s"),
                 [contact_param, visitor_param],
             )
             cursor.execute(f"DELETE FROM {table} WHERE visitor_id = %s", [visitor_param])

@@ -16,7 +16,9 @@ VIEW_TOKEN_SALT = "wagtail_leadscore.view"
 
 
 def utm_properties(query_dict):
-    return {key: query_dict[key][:200] for key in UTM_PARAMETERS if query_dict.get(key)}
+    """The UTM values, cut to 200 characters, without NULs (PostgreSQL's jsonb refuses them)."""
+    return {key: query_dict[key].replace("\x00", "")[:200] for key in UTM_PARAMETERS
+            if query_dict.get(key)}
 
 
 def stored_query(query_dict):
