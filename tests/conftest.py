@@ -1,5 +1,8 @@
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
@@ -107,3 +110,22 @@ def api_key(db):
     raw = key.set_new_key()
     key.save()
     return raw
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count per client IP and minute in the cache; every test has its own."""
+    cache.clear()
+
+
+@pytest.fixture
+def later(time_machine):
+    """Time that passes between showing a form and sending it (a person, not a bot)."""
+    from .lead_capture import START
+
+    time_machine.move_to(START, tick=False)
+
+    def wait(seconds=10):
+        time_machine.shift(datetime.timedelta(seconds=seconds))
+
+    return wait

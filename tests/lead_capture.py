@@ -19,7 +19,8 @@ def ebook(slug, per_submission, queue, **form):
         title=f"E-book {slug}", slug=slug, date=START.date(), topic="smart-home",
         body=[("paragraph", "<p>Before the form.</p>"), ("progressive_form", {
             "heading": "Get the e-book", "questions": queue,
-            "questions_per_submission": per_submission, "known_answers": "skip",
+            "questions_per_submission": per_submission,
+            "known_answers": form.get("known_answers", "skip"),
             "consent_text": form.get("consent_text", ""), "button_text": "Download",
             "success_message": "Here is your e-book.", "redirect_to": None})])
     blog.add_child(instance=page)

@@ -30,6 +30,14 @@ def test_bad_values_are_reported(settings):
     } <= check_ids()
 
 
+@pytest.mark.parametrize("key", ["BOT_USER_AGENT_PATTERNS", "MAIL_SCANNER_USER_AGENTS"])
+def test_an_invalid_user_agent_regex_is_reported(settings, key):
+    settings.WAGTAIL_LEADSCORE = {key: ["ok", "(unclosed"]}
+    (message,) = leadscore_messages()
+    assert message.id == "wagtail_leadscore.E003" and key in message.msg
+    assert "(unclosed" in message.msg
+
+
 @pytest.mark.parametrize("key", [
     "IGNORE_PATH_PREFIXES", "BOT_USER_AGENT_PATTERNS", "CONSENT_COOKIE_VALUES",
 ])

@@ -1,6 +1,7 @@
 """Email through a real SMTP server: what arrives (HTML and text parts, rewritten links, the
-one-click unsubscribe headers), the signed click, open and unsubscribe links, scanners,
-the outbox's idempotency, retries, the frequency cap and bounces."""
+one-click unsubscribe headers), the signed click, open and unsubscribe links, their lifetimes
+and a key rotation, scanners, the outbox's idempotency, retries (greylisting), the frequency
+cap and bounces."""
 
 import datetime
 import json
@@ -67,6 +68,20 @@ def path_of(url):
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def pixel_of(message):
+    return re.search(r'src="([^"]*/leadscore/m/o/[^"]+)"', html_part(message)).group(1)
+
+
+def unsubscribe_of(message):
+    return re.search(r"<(.+)>", message["List-Unsubscribe"]).group(1)
+
+
+def reactions(contact):
+    """How many of the contact's reactions to email were recorded (clicks, opens, scans)."""
+    return Event.objects.filter(contact=contact, type__startswith="email_").exclude(
+        type="email_sent").count()
+
+
 def test_an_email_arrives_with_both_parts_tracked_links_and_unsubscribe_headers(
         mail_server, ola, frozen):
     assert send_one(ola) == {"sent": 1}
@@ -107,7 +122,8 @@ def test_a_click_redirects_to_its_destination_records_and_identifies(
     assert browser_client.get(path_of(offer))["Location"].endswith(
         "/offer/passive-house-kasia-120/")
     visitor.refresh_from_db()
-    assert visitor.contact == ola  # the click identified this browser
+    assert visitor.contact == ola  # the click identified this browser ...
+    assert visitor.verified  # ... and proved it hers: a link sent to her mailbox
     clicks = Event.objects.filter(type="email_click", contact=ola).order_by("pk")
     assert [click.properties["link"] for click in clicks] == [1, 0]
     assert clicks[0].name == "spring-news" and clicks[0].visitor_id == visitor.pk
@@ -246,6 +262,7 @@ def test_the_open_pixel_records_a_weak_signal(mail_server, ola, frozen, client):
     send_one(ola)
     pixel = re.search(r'src="([^"]*/leadscore/m/o/[^"]+)"',
                       html_part(mail_server.inbox.messages[0])).group(1)
+    frozen.move_to(LATER, tick=False)  # sooner, it is a machine's (test_bots_and_scanners)
     response = Client(HTTP_USER_AGENT=HUMAN_UA).get(path_of(pixel))
     assert response.status_code == 200 and response["Content-Type"] == "image/gif"
     Client(HTTP_USER_AGENT="python-requests/2.32").get(path_of(pixel))  # a bot: not counted
@@ -263,3 +280,143 @@ def test_email_links_are_rate_limited_per_client(mail_server, ola, frozen, clien
     assert refused.status_code == 429 and refused["Retry-After"] == "60"
     assert client.get(link, REMOTE_ADDR="198.51.100.5").status_code == 302
     assert Event.objects.filter(type__in=["email_click", "email_scan"]).count() == 3
+
+
+def test_greylisting_is_retried_and_delivered_and_only_a_5xx_bounces(mail_server, frozen):
+    """Any 4xx at RCPT is temporary (greylisting, a full mailbox): retried with the backoff,
+    and the contact is not bounced. Only a 5xx is a bounce."""
+    codes = (450, 451, 452)
+    greylisted = [Contact.objects.create(email=f"grey{code}@example.com") for code in codes]
+    gone = Contact.objects.create(email="gone@example.com")
+    for contact, code in zip(greylisted, codes, strict=True):
+        mail_server.inbox.answer("RCPT", f"{code} 4.2.0 Greylisted, try again later",
+                                 address=contact.email)
+    mail_server.inbox.refuse.add(gone.email)
+    email = make_email()
+    for number, contact in enumerate([*greylisted, gone]):
+        enqueue(contact, email, f"test:{number}")
+
+    assert send_due() == {"retry": 3, "failed": 1}
+    waiting = OutboxMessage.objects.filter(contact__in=greylisted)
+    assert {(row.status, row.attempts, row.send_after) for row in waiting} == {
+        (Status.QUEUED, 1, SENT_AT + datetime.timedelta(seconds=60))}
+    assert all("Greylisted" in row.last_error for row in waiting)
+    frozen.move_to(SENT_AT + datetime.timedelta(seconds=61), tick=False)
+    assert send_due() == {"sent": 3}
+    assert sorted(message["To"] for message in mail_server.inbox.messages) == [
+        contact.email for contact in greylisted]
+    assert not Contact.objects.filter(pk__in=[c.pk for c in greylisted],
+                                      bounced_at__isnull=False).exists()
+    gone.refresh_from_db()
+    assert gone.bounced_at == SENT_AT
+    assert OutboxMessage.objects.get(contact=gone).status == Status.FAILED
+
+
+def test_endless_greylisting_fails_the_message_but_never_bounces_the_contact(
+        mail_server, ola, frozen, settings_leadscore):
+    settings_leadscore(MAIL_MAX_ATTEMPTS=2)
+    mail_server.inbox.answer("RCPT", *["450 4.2.0 Greylisted"] * 2, address=ola.email)
+    enqueue(ola, make_email(), "test:1")
+    assert send_due() == {"retry": 1}
+    frozen.move_to(SENT_AT + datetime.timedelta(seconds=61), tick=False)
+    assert send_due() == {"failed": 1}
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == (Status.FAILED, 2) and "450" in row.last_error
+    ola.refresh_from_db()
+    assert ola.bounced_at is None
+    enqueue(ola, make_email("next-news"), "test:2")  # the address still gets email
+    assert send_due() == {"sent": 1}
+
+
+@pytest.mark.parametrize("command, reply", [
+    ("CONNECT", "421 4.3.2 Too many connections, try later"),
+    ("MAIL", "451 4.3.0 Temporary local problem"),
+    ("DATA", "452 4.3.1 Insufficient system storage"),
+])
+def test_a_4xx_when_connecting_at_mail_from_or_at_data_is_temporary(
+        mail_server, ola, frozen, command, reply):
+    mail_server.inbox.answer(command, reply)
+    enqueue(ola, make_email(), "test:1")
+    assert send_due() == {"retry": 1}
+    assert reply.split()[0] in OutboxMessage.objects.get().last_error
+    frozen.move_to(SENT_AT + datetime.timedelta(seconds=61), tick=False)
+    assert send_due() == {"sent": 1}
+    assert [message["To"] for message in mail_server.inbox.messages] == [ola.email]
+    ola.refresh_from_db()
+    assert ola.bounced_at is None
+
+
+def test_email_links_record_for_a_year_then_an_old_click_still_leads_to_its_page(
+        mail_server, ola, frozen):
+    send_one(ola)
+    received = mail_server.inbox.messages[0]
+    guide, pixel = path_of(click_links(received)[1]), path_of(pixel_of(received))
+    frozen.move_to(SENT_AT + datetime.timedelta(days=365), tick=False)  # MAIL_LINK_MAX_AGE
+    reader = Client(HTTP_USER_AGENT=HUMAN_UA)
+    assert reader.get(guide).status_code == 302 and reader.get(pixel).status_code == 200
+    assert Event.objects.filter(type="email_click", contact=ola).count() == 1
+    recorded, linked = reactions(ola), Visitor.objects.filter(contact=ola).count()
+
+    frozen.move_to(SENT_AT + datetime.timedelta(days=366), tick=False)
+    stranger = Client(HTTP_USER_AGENT=HUMAN_UA)  # e.g. someone the old email was forwarded to
+    response = stranger.get(guide)
+    assert response.status_code == 302
+    assert response["Location"] == "https://example.org/guide?chapter=2"
+    loaded = stranger.get(pixel)
+    assert loaded.status_code == 200 and loaded["Content-Type"] == "image/gif"
+    assert reactions(ola) == recorded  # nothing recorded
+    assert Visitor.objects.filter(contact=ola).count() == linked  # nobody identified
+
+
+def test_an_unsubscribe_link_works_for_five_years_then_answers_410(
+        mail_server, ola, frozen, client, settings_leadscore):
+    send_one(ola)
+    unsubscribe = path_of(unsubscribe_of(mail_server.inbox.messages[0]))
+    frozen.move_to(SENT_AT + datetime.timedelta(days=5 * 365), tick=False)
+    assert b"Stop marketing email to ola@example.com" in client.get(unsubscribe).content
+
+    frozen.move_to(SENT_AT + datetime.timedelta(days=5 * 365 + 1), tick=False)
+    page = client.get(unsubscribe)
+    assert page.status_code == 410 and "This link has expired" in page.content.decode()
+    assert "ola@example.com" not in page.content.decode()  # an old link reveals nobody
+    assert client.post(unsubscribe, {"List-Unsubscribe": "One-Click"}).status_code == 410
+    ola.refresh_from_db()
+    assert ola.unsubscribed_at is None
+
+    settings_leadscore(MAIL_UNSUBSCRIBE_MAX_AGE=None)  # never expires
+    frozen.move_to(SENT_AT + datetime.timedelta(days=20 * 365), tick=False)
+    assert client.post(unsubscribe, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    ola.refresh_from_db()
+    assert ola.unsubscribed_at is not None
+
+
+def test_links_survive_a_secret_key_rotation_while_the_old_key_is_a_fallback(
+        mail_server, ola, frozen, client, settings):
+    settings.SECRET_KEY = "the old key, about to be rotated"
+    send_one(ola)
+    received = mail_server.inbox.messages[0]
+    link, unsubscribe = path_of(click_links(received)[0]), path_of(unsubscribe_of(received))
+    frozen.move_to(LATER, tick=False)
+
+    settings.SECRET_KEY = "the new key"
+    settings.SECRET_KEY_FALLBACKS = ["the old key, about to be rotated"]
+    assert client.get(link).status_code == 302 and client.get(unsubscribe).status_code == 200
+    assert send_one(ola, make_email("receipt", kind="transactional"), "test:2") == {"sent": 1}
+    new_link = path_of(click_links(mail_server.inbox.messages[1])[0])
+
+    settings.SECRET_KEY_FALLBACKS = []  # the rotation is over: old links are unknown
+    assert client.get(link).status_code == 404 and client.get(unsubscribe).status_code == 404
+    assert client.get(new_link).status_code == 302
+    assert Event.objects.filter(type__in=["email_click", "email_scan"]).count() == 2
+
+
+def test_link_lifetimes_must_be_durations_or_none(settings_leadscore):
+    from django.core import checks
+
+    settings_leadscore(MAIL_LINK_MAX_AGE=365, MAIL_UNSUBSCRIBE_MAX_AGE=None,
+                       SALES_LINK_MAX_AGE=-datetime.timedelta(days=1))
+    refused = [message.msg for message in checks.run_checks()
+               if message.id.startswith("wagtail_leadscore")]
+    assert [message.split("'")[1] for message in refused] == [
+        "MAIL_LINK_MAX_AGE", "SALES_LINK_MAX_AGE"]
+    assert all("positive datetime.timedelta, or None" in message for message in refused)

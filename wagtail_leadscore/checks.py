@@ -73,6 +73,9 @@ SETTING_RULES = (
     ("E018", ("SCORE_WINDOW_DAYS", "SCORE_HALF_LIFE_DAYS"),
      lambda value: value is None or is_positive_int(value),
      "must be a positive integer (days), or None"),
+    ("E024", ("MAIL_LINK_MAX_AGE", "MAIL_UNSUBSCRIBE_MAX_AGE", "SALES_LINK_MAX_AGE"),
+     lambda value: value is None or (isinstance(value, timedelta) and value > timedelta(0)),
+     "must be a positive datetime.timedelta, or None (the links never expire)"),
     ("E019", ("FIT_GRADES",), is_fit_grades,
      'must be pairs of (grade, lowest score) from best to worst, e.g. (("A", 60), ("B", 40))'),
     ("E013", ("COOKIE_SAMESITE",),
@@ -110,13 +113,13 @@ def check_settings(app_configs, **kwargs):
                             "browsers drop a SameSite=None cookie without it.",
                             hint="Set COOKIE_SECURE to None (Secure on HTTPS) or True.",
                             id="wagtail_leadscore.E014"))
-    if "BOT_USER_AGENT_PATTERNS" not in invalid:
-        for pattern in get_setting("BOT_USER_AGENT_PATTERNS"):
+    for key in ("BOT_USER_AGENT_PATTERNS", "MAIL_SCANNER_USER_AGENTS"):
+        for pattern in () if key in invalid else get_setting(key):
             try:
                 re.compile(pattern)
             except re.error as error:
-                errors.append(Error(f"Invalid regex {pattern!r} in BOT_USER_AGENT_PATTERNS: "
-                                    f"{error}", id="wagtail_leadscore.E003"))
+                errors.append(Error(f"Invalid regex {pattern!r} in {key}: {error}",
+                                    id="wagtail_leadscore.E003"))
     if get_setting("CONSENT_CHECK"):
         try:
             import_string(get_setting("CONSENT_CHECK"))

@@ -27,6 +27,9 @@ DEFAULTS = {
     "COOKIE_DOMAIN": None,
     "COOKIE_SECURE": None,  # None: secure when the request is HTTPS
     "COOKIE_SAMESITE": "Lax",
+    # The signed cookie naming the gated forms a browser sent (set also where tracking is
+    # not allowed: it holds no identifier, only what was unlocked).
+    "UNLOCK_COOKIE_NAME": "leadscore_unlocked",
     # Consent mode: the cookie a cookie banner sets, and the values that mean "yes".
     "CONSENT_COOKIE_NAME": "leadscore_consent",
     "CONSENT_COOKIE_VALUES": ("1", "true", "yes", "granted", "accepted", "all"),
@@ -109,10 +112,18 @@ DEFAULTS = {
     # A temporary failure is retried after 60 s, 120 s, 240 s, ...; then the row fails.
     "MAIL_RETRY_SECONDS": 60,
     "MAIL_MAX_ATTEMPTS": 6,
-    # A click this soon after delivery is a mail scanner's (0: timing never decides).
+    # A click or open this soon after delivery is a mail scanner's (0: timing never decides).
     "MAIL_SCANNER_SECONDS": 10,
-    # Regexes matched against the User-Agent of clicks, on top of the known scanners.
+    # Regexes matched against the User-Agent of clicks and opens, on top of known scanners.
     "MAIL_SCANNER_USER_AGENTS": (),
+    # Lifetimes of email links, counted from when the message was sent (None: never
+    # expire): clicks and opens are recorded this long (an older click still redirects,
+    # recording nothing) ...
+    "MAIL_LINK_MAX_AGE": timedelta(days=365),
+    # ... the unsubscribe link works this long (long: an unsubscribe must keep working) ...
+    "MAIL_UNSUBSCRIBE_MAX_AGE": timedelta(days=5 * 365),
+    # ... and a sales alert's accept and send-back links this long.
+    "SALES_LINK_MAX_AGE": timedelta(days=30),
     # More automation action types: {"name": "dotted.path.to.ActionBlockSubclass"}; read
     # when the models load: run makemigrations after changing it.
     "AUTOMATION_ACTION_TYPES": {},

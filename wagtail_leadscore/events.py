@@ -8,9 +8,10 @@ scoring, segments and automation listen to.
 import logging
 from dataclasses import dataclass
 
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from .conf import get_setting
@@ -20,7 +21,7 @@ from .db import (
     insert_for_visitor,
     savepoint_if_in_transaction,
 )
-from .models import Event, Visitor
+from .models import DeferredEvent, Event, Visitor
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ BUILTIN_EVENT_TYPES = (
     EventType("email_sent", _("Email sent"), _("The mail server accepted an email.")),
     EventType("email_scan", _("Email link scanned"),
               _("A mail scanner fetched a link: recorded, but earns nothing.")),
+    EventType("email_machine_open", _("Email opened by a machine"),
+              _("An image proxy, privacy feature or mail scanner loaded the open pixel: "
+                "recorded, but earns nothing and counts as no open.")),
     EventType("unsubscribed", _("Unsubscribed"), _("No more marketing email.")),
     EventType("tag_added", _("Tag added"), _("Named by the tag.")),
     EventType("points_awarded", _("Points awarded"),
@@ -142,7 +146,7 @@ def build_event(
 
 # What watching a person records: nothing of it once they object to tracking.
 OBSERVED_TYPES = frozenset({"page_view", "engagement", "custom", "download", "email_open",
-                            "email_click"})
+                            "email_click", "email_machine_open", "email_scan"})
 
 
 def objected_to_tracking(type, visitor, contact):
@@ -177,6 +181,52 @@ def record_event(type, *, request=None, visitor=None, **fields):
             raise
     event_recorded.send(sender=Event, event=event)
     return event
+
+
+def record_event_or_defer(type, *, request=None, visitor=None, contact=None, page=None,
+                          occurred_at=None, **fields):
+    """``record_event`` for an event that must outlive a failing event log: what a person
+    sent (a form, an API record). Should recording it fail, the event is kept as a
+    ``DeferredEvent`` (replayed by :func:`replay_deferred_events`) and None returned; the
+    caller's own writes (the contact, the submission) stand."""
+    if request is not None and visitor is None:
+        visitor = request.leadscore.visitor if hasattr(request, "leadscore") else None
+    occurred_at = occurred_at or timezone.now()
+    try:
+        with transaction.atomic():
+            return record_event(type, visitor=visitor, contact=contact, page=page,
+                                occurred_at=occurred_at, **fields)
+    except DatabaseError as error:
+        logger.error("Recording a %s event failed; it is kept to be recorded later.", type,
+                     exc_info=error)
+        if page is not None:
+            fields["page_id"] = page.pk
+        DeferredEvent.objects.create(
+            type=type, visitor=visitor, contact=contact, error=repr(error)[:2000],
+            fields={**fields, "occurred_at": occurred_at.isoformat()})
+        return None
+
+
+def replay_deferred_events(limit=500):
+    """Record the deferred events, oldest first; one that fails again stays (its attempts
+    counted) for the next run. Returns how many were recorded."""
+    recorded = 0
+    for deferred in DeferredEvent.objects.select_related("visitor", "contact")[:limit]:
+        fields = dict(deferred.fields)
+        fields["occurred_at"] = parse_datetime(fields["occurred_at"])
+        try:
+            with transaction.atomic():
+                record_event(deferred.type, visitor=deferred.visitor,
+                             contact=deferred.contact, **fields)
+                deferred.delete()
+        except DatabaseError as error:
+            logger.warning("A deferred %s event could not be recorded yet: %r",
+                           deferred.type, error)
+            DeferredEvent.objects.filter(pk=deferred.pk).update(
+                attempts=deferred.attempts + 1, error=repr(error)[:2000])
+        else:
+            recorded += 1
+    return recorded
 
 
 # Added with join_visitor_event_inserts: event -> an InsertCompanion, or None.

@@ -7,35 +7,51 @@ The identity rule, in three cases, when a browser identifies as the contact C:
 - the visitor belongs to another contact D (a shared browser): the browser gets a new
   visitor that belongs to C; everything recorded before stays with D. Histories of two
   people are never merged.
+
+Typing an email proves nothing: a browser linked that way is **unverified** for C. Its
+events count for C (marked unverified in the admin), but it is shown only what it sent
+itself, and its answers fill only what C has not said (a differing answer is kept on its
+submission as unconfirmed). A signed email link opened in the browser (an identity token,
+a tracked click) proves it is C's: it is then **verified**.
 """
+
+import logging
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from .conf import get_setting
-from .events import record_event
+from .db import select_for_update
+from .events import record_event_or_defer
 from .lifecycle.transitions import qualify
 from .models import Contact, Event, Visitor, normalize_email
 from .scoring.engine import carry_over
 from .scoring.fit import update_fit
 
 IDENTITY_TOKEN_SALT = "wagtail_leadscore.identity"
+logger = logging.getLogger(__name__)
 
 
-def identify(request, email, **facts):
+def identify(request, email, *, verified=False, **facts):
     """Find or create the contact with ``email``, store ``facts``, link this browser to it.
 
-    ``request`` may be None (imports, the API): then no browser is linked. Facts named like
-    a Contact profile field fill that field; any other fact goes to ``Contact.facts``.
-    Empty values never erase what is known. Raises ValueError for an invalid email.
+    ``request`` may be None (imports, the API): then no browser is linked, and the facts
+    are trusted. With a request, the browser is unverified unless ``verified`` says the
+    site has proof it is this person's (e.g. they just logged in): see the module's
+    docstring. Facts named like a Contact profile field fill that field; any other fact
+    goes to ``Contact.facts``. Empty values never erase what is known. Raises ValueError
+    for an invalid email.
     """
-    return identify_contact(request, email, facts, via="identify")
+    return identify_contact(request, email, facts, via="identify", verified=verified)
 
 
-def identify_contact(request, email, facts, *, via):
-    """``identify`` with the source (form, api, import, ...) logged on the identify event."""
+def identify_contact(request, email, facts, *, via, verified=False):
+    """``identify`` with the source (form, api, import, ...) logged on the identify event.
+
+    The contact and its facts are stored whatever happens to the event log: should linking
+    the browser fail there, the person is kept and the failure logged."""
     email = normalize_email(email)
     try:
         validate_email(email)
@@ -44,37 +60,72 @@ def identify_contact(request, email, facts, *, via):
     with transaction.atomic():
         contact, created = Contact.objects.get_or_create(email=email)
         if not created:  # concurrent identifies of one contact must not undo each other
-            contact = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
-        changed = update_facts(contact, facts)
+            contact = select_for_update(Contact.objects, no_key=True).get(pk=contact.pk)
+        trusted = request is None or verified or browser_is_verified(request, contact)
+        changed = update_facts(contact, facts, overwrite=trusted)
         if changed:
             contact.save(update_fields=[*changed, "updated_at"])
         if changed or created:
             update_fit(contact)
-        link_browser(request, contact, created=created, via=via)
-        qualify(contact)  # new facts, fit or carried-over points may make it a lead
+        try:
+            with transaction.atomic():
+                link_browser(request, contact, created=created, via=via, verified=verified)
+                qualify(contact)  # new facts, fit or carried-over points may make it a lead
+        except DatabaseError as error:
+            logger.error("Linking a browser to contact %s failed; the contact is stored.",
+                         contact.pk, exc_info=error)
     return contact
 
 
-def update_facts(contact, facts):
-    """Store the non-empty facts; the names of the fields that changed."""
+def browser_is_verified(request, contact):
+    """Whether the browser of ``request`` is proven to be ``contact``'s."""
+    context = getattr(request, "leadscore", None)
+    visitor = context.visitor if context is not None else None
+    return visitor is not None and visitor.contact_id == contact.pk and visitor.verified
+
+
+def fact_value(key, value):
+    """``value`` as the contact would store it under ``key``."""
+    if key in Contact.PROFILE_FIELDS:
+        return str(value)[: Contact._meta.get_field(key).max_length]
+    return value
+
+
+def stored_fact(contact, key):
+    return getattr(contact, key) if key in Contact.PROFILE_FIELDS else contact.facts.get(key)
+
+
+def update_facts(contact, facts, *, overwrite=True):
+    """Store the non-empty facts (without ``overwrite``, only where nothing is known yet);
+    the names of the fields that changed."""
     changed = set()
     for key, value in facts.items():
         if value in (None, "", [], {}):
             continue
+        value, known = fact_value(key, value), stored_fact(contact, key)
+        if known == value or (known not in (None, "") and not overwrite):
+            continue
         if key in Contact.PROFILE_FIELDS:
-            value = str(value)[: Contact._meta.get_field(key).max_length]
-            if getattr(contact, key) != value:
-                setattr(contact, key, value)
-                changed.add(key)
-        elif contact.facts.get(key) != value:
+            setattr(contact, key, value)
+            changed.add(key)
+        else:
             contact.facts[key] = value
             changed.add("facts")
     return sorted(changed)
 
 
-def link_browser(request, contact, *, via, created=False):
-    """Apply the identity rule to the browser of ``request``; log an identify event when a
-    browser was linked or the contact is new."""
+def differing_facts(contact, facts):
+    """The non-empty ``facts`` that differ from what ``contact`` holds: after an unverified
+    browser's identify, the answers that were not taken."""
+    return {key: value for key, value in facts.items()
+            if value not in (None, "", [], {})
+            and stored_fact(contact, key) != fact_value(key, value)}
+
+
+def link_browser(request, contact, *, via, created=False, verified=False):
+    """Apply the identity rule to the browser of ``request`` (``verified``: with proof it
+    is ``contact``'s); log an identify event when a browser was linked or verified, or the
+    contact is new."""
     context = getattr(request, "leadscore", None)
     visitor = context.ensure_visitor() if context is not None and context.allowed else None
     linked = False
@@ -82,23 +133,28 @@ def link_browser(request, contact, *, via, created=False):
         # Compare-and-set: a visitor claimed meanwhile (another tab) counts as another's.
         claimed = visitor.contact_id is None and Visitor.objects.filter(
             pk=visitor.pk, contact__isnull=True
-        ).update(contact=contact)
+        ).update(contact=contact, verified=verified)
         if claimed:
-            visitor.contact = contact
+            visitor.contact, visitor.verified = contact, verified
             adopt_anonymous_history(visitor, contact)
         else:
-            visitor = context.new_visitor(contact=contact)
+            visitor = context.new_visitor(contact=contact, verified=verified)
             context.use_visitor(visitor)
         linked = True
+    elif visitor is not None and verified and not visitor.verified:
+        Visitor.objects.filter(pk=visitor.pk).update(verified=True)
+        visitor.verified = linked = True
+        context.forget_contact()
     if visitor is not None and contact.tracking_objected_at and not visitor.tracking_objected:
         Visitor.objects.filter(pk=visitor.pk).update(tracking_objected=True)  # this browser too
         visitor.tracking_objected = True
     if linked or created:
-        record_event(
+        record_event_or_defer(
             "identify",
             visitor=visitor,
             contact=contact,
-            properties={"created": created, "via": via},
+            properties={"created": created, "via": via,
+                        "verified": bool(visitor is not None and visitor.verified)},
         )
 
 
@@ -148,5 +204,5 @@ def identify_with_token(request, token):
     contact = contact_for_token(token)
     if contact is not None:
         with transaction.atomic():
-            link_browser(request, contact, via="token")
+            link_browser(request, contact, via="token", verified=True)
     return contact

@@ -172,6 +172,9 @@ class Visitor(models.Model):
     # Its person objected to tracking: the tracking statements skip it (privacy.objection).
     tracking_objected = models.BooleanField(_("objected to tracking"), default=False,
                                             db_default=False)
+    # Proven to be its contact's (a signed email link opened in it): only then is it shown
+    # what the contact said elsewhere. A browser linked by a typed email is not (identity).
+    verified = models.BooleanField(_("verified"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("visitor")
@@ -185,10 +188,11 @@ class Event(models.Model):
     """One thing a visitor or contact did: the append-only log everything derives from."""
 
     # What the system concluded or did, not what the person did: no sign of activity
-    # (segments' "active within N days", engagement). A mail scanner's click is not either.
+    # (segments' "active within N days", engagement). Nor is a mail scanner's click or a
+    # machine's load of the open pixel.
     SYSTEM_TYPES = frozenset({"segment_entered", "segment_left", "stage_change",
-                              "lead_qualified", "email_sent", "email_scan", "tag_added",
-                              "note"})
+                              "lead_qualified", "email_sent", "email_scan",
+                              "email_machine_open", "tag_added", "note"})
 
     type = models.CharField(_("type"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)
@@ -298,6 +302,28 @@ from .scoring.models import (  # noqa: E402, F401
 )
 from .segments.models import Segment, SegmentMembership  # noqa: E402, F401
 from .webhooks.models import Webhook, WebhookDelivery  # noqa: E402, F401
+
+
+class DeferredEvent(models.Model):
+    """An event whose write failed where nothing may be lost with it (a form, an API
+    record): kept here, and recorded by the ``replay_deferred_events`` task once the event
+    log takes writes again."""
+
+    type = models.CharField(max_length=40)
+    visitor = models.ForeignKey(Visitor, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    # The other keyword arguments of record_event (page_id, name, properties, ...).
+    fields = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deferred event")
+        verbose_name_plural = _("deferred events")
+        ordering = ["pk"]
 
 
 class PrivacyLogEntry(models.Model):

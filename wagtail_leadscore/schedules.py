@@ -46,6 +46,11 @@ SCHEDULES = {
         "func": "wagtail_leadscore.tasks.send_digests",
         "schedule_type": "H",
     },
+    "wagtail_leadscore: replay deferred events": {
+        "func": "wagtail_leadscore.tasks.replay_deferred_events",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
     "wagtail_leadscore: send the outbox": {
         "func": "wagtail_leadscore.tasks.send_outbox",
         "schedule_type": "I",

@@ -1,6 +1,7 @@
 """django-q2 entry points. Thin: each calls into the module that owns the work."""
 
 from .automation import engine as automation
+from .events import replay_deferred_events as _replay_deferred_events
 from .lifecycle.engagement import update_engagement as _update_engagement
 from .lifecycle.transitions import qualify_candidates
 from .mail import outbox
@@ -82,3 +83,8 @@ def fire_time_triggers():
     """Hourly: automation rules that time fires (quiet contacts, unopened emails,
     anniversaries)."""
     return automation.fire_time_triggers()
+
+
+def replay_deferred_events():
+    """Every minute: events kept while the event log refused writes are recorded."""
+    return _replay_deferred_events()

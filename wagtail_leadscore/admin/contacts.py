@@ -77,7 +77,10 @@ class ContactInspectView(InspectView):
                                                    .order_by("-occurred_at", "-pk")
                                                    [:TIMELINE_LENGTH])
         context["event_count"] = contact.events.count()
-        context["visitors"] = contact.visitors.order_by("-last_seen")
+        context["visitors"] = visitors = list(contact.visitors.order_by("-last_seen"))
+        # Browsers linked by a typed email only: their events are marked in the timeline.
+        context["unverified_visitors"] = {visitor.pk for visitor in visitors
+                                          if not visitor.verified}
         context["submissions"] = contact.profile_submissions.select_related("page")[
             :TIMELINE_LENGTH]
         context["score_chart"] = score_chart(contact)

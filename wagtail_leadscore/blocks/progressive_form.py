@@ -22,7 +22,7 @@ from ..profiling.questions import (
     known_answer,
     questions_to_ask,
 )
-from ..profiling.visitors import known_contact, mark_personalised
+from ..profiling.visitors import known_answers, known_contact, mark_personalised
 
 SHOW_KNOWN = "prefill"
 
@@ -103,14 +103,15 @@ class ProgressiveFormBlock(blocks.StructBlock):
     def queue(self, value):
         return [child.block.to_question(child.value) for child in value["questions"]]
 
-    def make_form(self, value, block_id, contact, data=None):
-        questions = questions_to_ask(self.queue(value), contact,
+    def make_form(self, value, block_id, answers, data=None):
+        """The form for whoever gave ``answers`` (``profiling.visitors.known_answers``)."""
+        questions = questions_to_ask(self.queue(value), answers,
                                      value["questions_per_submission"],
                                      show_known=value["known_answers"] == SHOW_KNOWN)
         form = ProgressiveForm(questions, block_id, data=data,
                                consent_text=value["consent_text"])
-        if data is None and contact is not None:
-            form.initial.update({question.key: known_answer(contact, question)
+        if data is None:
+            form.initial.update({question.key: known_answer(answers, question)
                                  for question in questions})
         return form
 
@@ -123,8 +124,9 @@ class ProgressiveFormBlock(blocks.StructBlock):
         if request is None or block_id is None:
             return {**context, "form": None}
         mark_personalised(request)
-        contact = known_contact(request)
+        answers = known_answers(request)
         form = getattr(request, "leadscore_forms", {}).get(block_id) or self.make_form(
-            value, block_id, contact)
-        return {**context, "form": form, "contact": contact, "block_id": block_id,
+            value, block_id, answers)
+        return {**context, "form": form, "contact": known_contact(request),
+                "email": answers.get("email", ""), "block_id": block_id,
                 "sent": request.method == "GET" and request.GET.get(SENT_PARAM) == block_id}

@@ -7,16 +7,16 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..events import record_event
 from ..identity import link_browser
 from ..ratelimit import rate_limited
-from ..tracking.filters import request_is_bot
-from .links import CLICK_SALT, OPEN_SALT, UNSUBSCRIBE_SALT, unsign
+from .links import CLICK_SALT, OPEN_SALT, UNSUBSCRIBE_SALT, expired_page, outlived, unsign
 from .models import EmailKind, OutboxMessage, Status
-from .scanners import is_scanner
+from .scanners import is_machine, is_scanner
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -42,13 +42,13 @@ def click(request, token):
     if index >= len(message.links):
         raise Http404("Unknown link.")
     destination = message.links[index]
-    if request.method == "GET":
+    if request.method == "GET" and not outlived(message, "MAIL_LINK_MAX_AGE"):
         properties = {"message": message.pk, "link": index, "url": destination[:500]}
         if is_scanner(request, message):
             record_event("email_scan", contact=message.contact, name=message.email.slug,
                          properties=properties)
         else:
-            link_browser(request, message.contact, via="email_click")
+            link_browser(request, message.contact, via="email_click", verified=True)
             record_event("email_click", request=request, contact=message.contact,
                          name=message.email.slug, properties=properties)
     response = HttpResponseRedirect(destination)
@@ -59,11 +59,13 @@ def click(request, token):
 @rate_limited("mail", "MAIL_LINK_RATE_LIMIT")
 @require_safe
 def open_pixel(request, token):
-    """The open pixel: a weak signal (image proxies and privacy features load it without a
-    person reading; blocked images hide real reads). Bots' loads are not recorded."""
+    """The open pixel: a weak signal (blocked images hide real reads). Image proxies, privacy
+    features and scanners load it without a person reading: their loads are recorded as
+    ``email_machine_open``, which counts as no open."""
     message, _ = sent_message(OPEN_SALT, token, 1)
-    if request.method == "GET" and not request_is_bot(request):
-        record_event("email_open", contact=message.contact, name=message.email.slug,
+    if request.method == "GET" and not outlived(message, "MAIL_LINK_MAX_AGE"):
+        opened = "email_machine_open" if is_machine(request, message) else "email_open"
+        record_event(opened, contact=message.contact, name=message.email.slug,
                      properties={"message": message.pk})
     response = HttpResponse(PIXEL, content_type="image/gif")
     add_never_cache_headers(response)
@@ -79,6 +81,9 @@ def unsubscribe(request, token):
     """GET shows a page with one button (what mail scanners fetch changes nothing); the
     POST, from that button or a mail client's one-click unsubscribe, unsubscribes."""
     message, _ = sent_message(UNSUBSCRIBE_SALT, token, 1)
+    if outlived(message, "MAIL_UNSUBSCRIBE_MAX_AGE"):
+        return expired_page(request, gettext(
+            "Use the unsubscribe link of a more recent email from us, or write to us."))
     contact = message.contact
     done = False
     if request.method == "POST":

@@ -11,8 +11,7 @@ from wagtail.documents import get_document_model
 
 from ..conf import get_setting
 from ..events import record_event
-from .gates import contact_sent
-from .visitors import known_contact
+from .gates import form_sent
 
 DOCUMENT_LINK_SALT = "wagtail_leadscore.document"
 
@@ -27,7 +26,8 @@ def gated_document_url(document, page, form_id):
 
 @require_safe
 def gated_document(request, token):
-    """GET: the file, as an attachment, for a contact who unlocked it (403 otherwise)."""
+    """GET: the file, as an attachment, for a contact who unlocked it (403 otherwise).
+    Only a GET is a download; HEAD answers the same headers and records nothing."""
     max_age = get_setting("DOCUMENT_LINK_MAX_AGE")
     try:
         claims = signing.loads(token, salt=DOCUMENT_LINK_SALT, max_age=max_age)
@@ -38,11 +38,11 @@ def gated_document(request, token):
     document = get_document_model().objects.filter(pk=claims.get("d")).first()
     if document is None:
         raise Http404
-    contact = known_contact(request)
-    if not contact_sent(contact, claims.get("f"), page_id=claims.get("p")):
+    if not form_sent(request, claims.get("p"), claims.get("f")):
         return HttpResponseForbidden(_("Send the form on the page first."))
-    record_event("download", request=request, contact=contact, page_id=claims["p"],
-                 name=document.title, properties={"document": document.filename})
+    if request.method == "GET":  # HEAD: a link checker, or a browser asking before a GET
+        record_event("download", request=request, page_id=claims["p"],
+                     name=document.title, properties={"document": document.filename})
     response = FileResponse(document.file.open("rb"), as_attachment=True,
                             filename=document.filename)
     add_never_cache_headers(response)

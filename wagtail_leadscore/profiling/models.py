@@ -18,7 +18,13 @@ class ProfileSubmission(models.Model):
     block_id = models.CharField(max_length=64)
     contact = models.ForeignKey("wagtail_leadscore.Contact", on_delete=models.CASCADE,
                                 related_name="profile_submissions")
+    # The browser that sent it: an unverified browser is shown only its own answers.
+    visitor = models.ForeignKey("wagtail_leadscore.Visitor", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
     answers = models.JSONField(_("answers"), default=dict)
+    # Answers of an unverified browser that differ from what the contact said: kept here
+    # for sales to see, never written over the contact's facts.
+    unconfirmed = models.JSONField(_("unconfirmed answers"), default=dict, blank=True)
     consent_text = models.TextField(_("consent wording"), blank=True)
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     token = models.CharField(max_length=32, unique=True)

@@ -13,7 +13,7 @@ from wagtail.fields import StreamField
 from ..blocks.progressive_form import ProgressiveFormBlock
 from .gates import ACCESS_CHOICES, FREE, open_gate
 from .questions import CONSENT, STANDARD_QUESTIONS, questions_to_ask
-from .visitors import known_contact, mark_personalised
+from .visitors import known_answers, known_contact, mark_personalised
 
 
 class ProgressiveFormPageMixin(models.Model):
@@ -28,29 +28,32 @@ class ProgressiveFormPageMixin(models.Model):
         abstract = True
 
     def serve(self, request, *args, **kwargs):
-        # get_form() has no request: it reads who is asking from here.
-        self.leadscore_contact = known_contact(request)
+        # get_form() has no request: it reads what the asker may be shown from here.
+        self.leadscore_answers = known_answers(request)
         mark_personalised(request)
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        """Adds ``leadscore_contact``, for the "Not you?" form: include
-        ``wagtail_leadscore/includes/not_you.html`` with ``contact=leadscore_contact``."""
+        """Adds ``leadscore_contact`` (a verified browser's contact) and ``leadscore_email``
+        (the address this browser gave), for the "Not you?" form: include
+        ``wagtail_leadscore/includes/not_you.html`` with ``contact=leadscore_contact
+        email=leadscore_email``."""
         context = super().get_context(request, *args, **kwargs)
         context["leadscore_contact"] = known_contact(request)
+        context["leadscore_email"] = known_answers(request).get("email", "")
         return context
 
     def get_form(self, *args, **kwargs):
         form = super().get_form(*args, **kwargs)
-        contact = getattr(self, "leadscore_contact", None)
+        answers = getattr(self, "leadscore_answers", {})
         queue = [STANDARD_QUESTIONS[name] for name in form.fields
                  if name in STANDARD_QUESTIONS and name != "email"]
         asked = {question.key for question in questions_to_ask(
-            queue, contact, self.leadscore_questions_per_submission or len(queue) or 1)}
+            queue, answers, self.leadscore_questions_per_submission or len(queue) or 1)}
         for question in queue:
             if question.key not in asked:
                 del form.fields[question.key]
-        if contact is not None:
+        if answers.get("email"):
             form.fields.pop("email", None)
         return form
 

@@ -48,29 +48,23 @@ STANDARD_CHOICES = [(key, question.label) for key, question in STANDARD_QUESTION
                     if key != "email"]
 
 
-def known_answer(contact, question):
-    """What ``contact`` already answered to ``question`` ("" if nothing)."""
-    if contact is None:
-        return ""
-    if question.key == "email":
-        return contact.email
-    if question.key in contact.PROFILE_FIELDS:
-        value = getattr(contact, question.key, "")
-    else:
-        value = contact.facts.get(question.key, "")
+def known_answer(answers, question):
+    """The answer to ``question`` among ``answers`` (by key; "" if none)."""
+    value = answers.get(question.key, "")
     return "" if value is None else value
 
 
-def questions_to_ask(queue, contact, per_submission, show_known=False):
-    """The questions of this form for this person: email for an unknown visitor, then the
-    first ``per_submission`` questions of ``queue`` not answered yet. With ``show_known``
-    the answered questions before them are shown too, prefilled."""
-    asked = [STANDARD_QUESTIONS["email"]] if contact is None else []
+def questions_to_ask(queue, answers, per_submission, show_known=False):
+    """The questions of this form for whoever gave ``answers`` (what they may be shown:
+    ``profiling.visitors.known_answers``): email if not among them, then the first
+    ``per_submission`` questions of ``queue`` not answered yet. With ``show_known`` the
+    answered questions before them are shown too, prefilled."""
+    asked = [] if answers.get("email") else [STANDARD_QUESTIONS["email"]]
     new = 0
     for question in queue:
         if question.key == "email":
             continue
-        if known_answer(contact, question) not in ("", None, False):
+        if known_answer(answers, question) not in ("", None, False):
             if show_known and new < per_submission:
                 asked.append(question)
             continue

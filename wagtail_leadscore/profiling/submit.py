@@ -12,13 +12,14 @@ from wagtail.blocks import StreamValue, StructValue
 from wagtail.blocks.list_block import ListValue
 
 from ..conf import get_setting
-from ..events import record_event
-from ..identity import identify_contact
+from ..events import record_event_or_defer
+from ..identity import differing_facts, identify_contact
 from ..ratelimit import is_rate_limited
 from .forms import BLOCK_FIELD, TOKEN_FIELD, token_nonce
+from .gates import remember_unlock
 from .models import ConsentRecord, ProfileSubmission
 from .questions import CONSENT
-from .visitors import known_contact
+from .visitors import known_answers, linked_contact
 
 SENT_PARAM = "leadscore_sent"
 
@@ -77,11 +78,11 @@ def receive_form(page, request, serve_args, serve_kwargs):
     # already, whatever this browser would be asked now.
     nonce = token_nonce(request.POST.get(TOKEN_FIELD), block_id)
     if nonce and ProfileSubmission.objects.filter(token=nonce).exists():
-        return sent(page, block_id, value)
-    form = block.make_form(value, block_id, known_contact(request), data=request.POST)
+        return sent(request, page, block_id, value)
+    form = block.make_form(value, block_id, known_answers(request), data=request.POST)
     if form.is_valid():
         store_submission(request, page, block_id, value, form)
-        return sent(page, block_id, value)
+        return sent(request, page, block_id, value)
     request.leadscore_forms = {block_id: form}
     response = TemplateResponse(request, page.get_template(request, *serve_args, **serve_kwargs),
                                 page.get_context(request, *serve_args, **serve_kwargs))
@@ -89,14 +90,16 @@ def receive_form(page, request, serve_args, serve_kwargs):
     return response
 
 
-def sent(page, block_id, value):
+def sent(request, page, block_id, value):
     """After a submission: the page chosen by the editor, or this page with the success
-    message in place of the form (a redirect: reloading it sends nothing again)."""
+    message in place of the form (a redirect: reloading it sends nothing again). The
+    browser keeps what the form unlocked."""
     target = value["redirect_to"]
     url = (target.specific.url if target is not None and target.live
            else f"{page.url}?{SENT_PARAM}={block_id}#leadscore-form-{block_id}")
     response = HttpResponseRedirect(url)
     add_never_cache_headers(response)
+    remember_unlock(request, response, page, block_id)
     return response
 
 
@@ -118,15 +121,16 @@ def record_profile(request, page, *, form_id, name, answers, facts, consent_text
     stored form-builder submission; of two at once, the second returns the first's) and
     record ``form_submit`` (its answers feed "form answer" scoring rules). None if there is
     nobody to identify (no email)."""
-    contact = known_contact(request)
+    contact = linked_contact(request)
     email = answers.get("email") or (contact.email if contact is not None else "")
     answers = {key: answer for key, answer in answers.items() if key != "email"}
     try:
         with transaction.atomic():
             contact = identify_contact(request, email, facts, via="form")
             submission = ProfileSubmission.objects.create(
-                page=page, block_id=form_id, contact=contact,
-                answers={"email": contact.email, **answers}, consent_text=consent_text,
+                page=page, block_id=form_id, contact=contact, visitor=sending_visitor(request),
+                answers={"email": contact.email, **answers},
+                unconfirmed=differing_facts(contact, facts), consent_text=consent_text,
                 token=token)
     except ValueError:  # no (valid) email: nobody to identify
         return None
@@ -138,7 +142,14 @@ def record_profile(request, page, *, form_id, name, answers, facts, consent_text
             version=ConsentRecord.version_of(consent_text),
             source=f"form {name!r} on {page.url}"[:200] if page else f"form {name!r}"[:200],
             given_at=submission.submitted_at)
-    record_event("form_submit", request=request, contact=contact, page=page, name=name,
-                 properties={"form": form_id, "answers": answers},
-                 dedupe_key=f"form:{token}")
+    # What the person sent is stored above whatever the event log does.
+    record_event_or_defer("form_submit", request=request, contact=contact, page=page,
+                          name=name, properties={"form": form_id, "answers": answers},
+                          dedupe_key=f"form:{token}")
     return submission
+
+
+def sending_visitor(request):
+    """The tracked browser that sends a form, or None (not tracked)."""
+    context = getattr(request, "leadscore", None)
+    return context.visitor if context is not None else None

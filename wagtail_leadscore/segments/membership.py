@@ -297,8 +297,9 @@ def connect_signals():
 
 
 def member_segments(request):
-    """The slugs of the segments this browser's person is in (its contact's, or its
-    anonymous visitor's): one query per request, made only when a template asks."""
+    """The slugs of the segments this browser's person is in (its contact's if the browser
+    is verified, or its own visitor's): one query per request, made only when a template
+    asks."""
     cached = getattr(request, "_leadscore_segments", None)
     if cached is not None:
         return cached
@@ -308,10 +309,12 @@ def member_segments(request):
     visitor_id = context.cookie_visitor_id if context is not None and context.allowed else None
     memberships = SegmentMembership.objects.none()
     if visitor_id is not None:
-        # The visitor's contact's memberships, or the anonymous visitor's own.
+        # The visitor's contact's memberships (for a browser verified as theirs: what the
+        # contact did is not shown to whoever typed their email), or the visitor's own.
         memberships = SegmentMembership.objects.filter(segment__is_active=True).filter(
             Q(visitor_id=visitor_id)
-            | Q(contact_id__in=Visitor.objects.filter(pk=visitor_id).values("contact_id")))
+            | Q(contact_id__in=Visitor.objects.filter(pk=visitor_id, verified=True)
+                .values("contact_id")))
     request._leadscore_segments = frozenset(
         memberships.values_list("segment__slug", flat=True))
     return request._leadscore_segments

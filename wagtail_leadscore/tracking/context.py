@@ -3,6 +3,7 @@
 import uuid
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
@@ -83,10 +84,16 @@ class TrackingContext:
 
     @cached_property
     def contact(self):
-        """The contact this browser belongs to, or None: one query, on first use."""
+        """The contact this browser is linked to, or None: one query, on first use. Its
+        ``browser_verified`` says whether this browser is proven to be theirs."""
         if not self.allowed or self.cookie_visitor_id is None:
             return None
-        return Contact.objects.filter(visitors__pk=self.cookie_visitor_id).first()
+        return (Contact.objects.filter(visitors__pk=self.cookie_visitor_id)
+                .annotate(browser_verified=F("visitors__verified")).first())
+
+    def forget_contact(self):
+        """The browser's link changed: load its contact again when next asked."""
+        self.__dict__.pop("contact", None)
 
     def ensure_visitor(self):
         """The visitor of this browser, created (and its cookie set) on first use."""
@@ -94,8 +101,9 @@ class TrackingContext:
             self.use_visitor(self.new_visitor())
         return self.visitor
 
-    def new_visitor(self, contact=None):
-        visitor = Visitor.objects.create(contact=contact, **self.browser_fields())
+    def new_visitor(self, contact=None, verified=False):
+        visitor = Visitor.objects.create(contact=contact, verified=verified,
+                                         **self.browser_fields())
         remember_touch(visitor.pk, visitor.last_seen)
         return visitor
 
@@ -171,7 +179,7 @@ class TrackingContext:
         """Make ``visitor`` the one of this browser from now on."""
         self.visitor = visitor
         self.cookie_needs_update = True
-        self.__dict__.pop("contact", None)
+        self.forget_contact()
 
     def update_cookie(self, response):
         """Set (or delete) the visitor cookie; such a response is for this browser only,
