@@ -82,11 +82,11 @@ def fresh_scoring_caches():
     from wagtail_leadscore.webhooks.subscriptions import subscriptions
 
     caches = (sources, active_segments, active_rules, subscriptions)
-    for cache in caches:
-        cache.clear()
+    for process_cache in caches:
+        process_cache.clear()
     yield
-    for cache in caches:
-        cache.clear()
+    for process_cache in caches:
+        process_cache.clear()
 
 
 @pytest.fixture

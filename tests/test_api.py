@@ -159,3 +159,42 @@ def test_repeated_calls_add_no_identify_events(client, api_key):
         post(client, EVENTS, payload, key=api_key)
         post(client, CONTACTS, {"email": "a@example.com"}, key=api_key)
     assert sorted(Event.objects.values_list("type", flat=True)) == ["identify", "offline"]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+@pytest.mark.parametrize("url, record, field", [
+    (CONTACTS, '{"email": "a@example.com", "phone": %s}', "phone"),
+    (CONTACTS, '{"email": "a@example.com", "facts": {"budget": %s}}', "facts"),
+    (EVENTS, '{"type": "purchase", "email": "a@example.com", "properties": {"amount": %s}}',
+     "properties"),
+    (EVENTS, '[{"type": "offline", "email": "a@example.com"},'
+             ' {"type": "offline", "email": "b@example.com", "name": [%s]}]', "1.name"),
+])
+def test_a_number_json_cannot_store_is_400_naming_the_field(client, api_key, number, url,
+                                                            record, field):
+    """Python reads NaN, Infinity and 1e400 (as inf) in JSON; no database stores them."""
+    response = post(client, url, record % number, key=api_key)
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {field}
+    assert not Contact.objects.exists()
+
+
+def test_a_huge_json_integer_is_stored_as_it_is(client, api_key):
+    response = post(client, EVENTS, '{"type": "purchase", "email": "a@example.com",'
+                    f' "properties": {{"amount": {10**400}}}}}', key=api_key)
+    assert response.status_code == 201
+    assert Event.objects.get(type="purchase").properties == {"amount": 10**400}
+
+
+@pytest.mark.parametrize("occurred_at", [
+    "0001-01-01T00:00:00+14:00", "0001-01-01", "1969-12-31T23:59:59+00:00",
+    "9999-12-31T23:59:59-12:00",
+])
+def test_an_event_dated_outside_the_sane_range_is_400_naming_the_field(client, api_key,
+                                                                       occurred_at):
+    response = post(client, EVENTS, {"type": "offline", "email": "a@example.com",
+                                     "occurred_at": occurred_at}, key=api_key)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {
+        "occurred_at": ["Must be between 1970-01-01 and one day from now."]}
+    assert not Event.objects.exists()

@@ -47,7 +47,7 @@ def test_beacon_counts_a_view_of_html_another_visitor_cached(another_browser, br
     assert response.status_code == 204 and "leadscore_vid" in response.cookies
     views = Event.objects.filter(type="page_view", page=page)
     assert views.count() == 2 and views.values("visitor").distinct().count() == 2
-    visitor_b_view = views.exclude(visitor__in=Visitor.objects.order_by("first_seen")[:1]).get()
+    visitor_b_view = views.exclude(visitor=Visitor.objects.order_by("first_seen").first()).get()
     assert visitor_b_view.properties == {"utm_source": "ad"}
 
 
@@ -139,6 +139,10 @@ def test_bot_beacons_record_nothing(client):
     assert not Event.objects.exists() and not Visitor.objects.exists()
 
 
+# MariaDB reads the visitor before inserting its event (see db.can_insert_for_visitor).
+VISITOR_LOOKUP = 1 if connection.vendor == "mysql" else 0
+
+
 def app_queries(context):
     """Queries of the request itself, without the test transaction's savepoints."""
     return [q["sql"] for q in context.captured_queries if "SAVEPOINT" not in q["sql"]]
@@ -153,7 +157,7 @@ def test_a_beacon_costs_at_most_three_queries(browser_client, demo_pages):
     with CaptureQueriesContext(connection) as duplicate:
         beacon(browser_client, type="custom", name="cta", id="retried-event-1")
     assert app_queries(repeat_of_server_view) == []
-    assert len(app_queries(new_event)) == 1, app_queries(new_event)  # INSERT … SELECT
+    assert len(app_queries(new_event)) == 1 + VISITOR_LOOKUP, app_queries(new_event)
     assert len(app_queries(duplicate)) <= 3, app_queries(duplicate)
     assert Event.objects.filter(type="custom").count() == 1
     assert Event.objects.filter(type="page_view").count() == 1
@@ -169,12 +173,12 @@ def test_a_returning_visitors_page_view_is_one_statement(browser_client, demo_pa
     with CaptureQueriesContext(connection) as tagged_view:
         browser_client.get(offer.url)
     untagged = [q for q in app_queries(untagged_view) if "wagtail_leadscore" in q]
-    assert len(untagged) == 1, untagged
+    assert len(untagged) == 1 + VISITOR_LOOKUP, untagged
     tagged = [q for q in app_queries(tagged_view) if "wagtail_leadscore" in q]
     # PostgreSQL inserts the event with its points: the view counter (for the bonus), the
     # ledger lines and the score upserts are CTEs of the same (prepared) statement. SQLite
     # has no data-modifying CTEs: the event, the counter, the ledger lines, the scores.
-    assert len(tagged) == (1 if connection.vendor == "postgresql" else 4), tagged
+    assert len(tagged) == (1 if connection.vendor == "postgresql" else 4) + VISITOR_LOOKUP, tagged
     assert Score.objects.get(dimension="global").value == 20
     assert ScoreEntry.objects.filter(dimension="global").count() == 2
 
@@ -237,3 +241,28 @@ def test_a_lone_surrogate_escaped_in_json_is_a_400_not_a_500(browser_client, fie
     response = browser_client.post("/leadscore/beacon/", body, content_type="application/json")
     assert response.status_code == 400 and "lone surrogate" in response.json()["errors"]["body"][0]
     assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_number_json_cannot_store_is_a_400_naming_the_field(browser_client, number):
+    body = ('{"type": "engagement", "id": "abcdefgh1", "path": "/",'
+            f' "properties": {{"seconds": {number}}}}}')
+    response = browser_client.post(BEACON, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"properties"}
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[", "http://]x", "http://[evil]/"])
+def test_a_malformed_origin_is_a_400(browser_client, origin):
+    response = beacon(browser_client, headers={"HTTP_ORIGIN": origin})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"origin"}
+    assert not Event.objects.exists()
+
+
+def test_a_nul_in_a_utm_value_is_dropped_not_the_view(browser_client, demo_pages):
+    """Found by the fuzz tests: PostgreSQL's jsonb refuses \\u0000, and the view was lost."""
+    browser_client.get(f"{demo_pages[0].url}?utm_source=news%00letter")
+    assert beacon(browser_client, query="utm_campaign=spring%00sale").status_code == 204
+    assert list(Event.objects.order_by("pk").values_list("properties", flat=True)) == [
+        {"utm_source": "newsletter"}, {"utm_campaign": "springsale"}]

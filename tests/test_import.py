@@ -181,14 +181,14 @@ def test_cp1250_excel_export(tmp_path, capsys):
 
 
 def test_database_error_rejects_only_that_row(csv_file, monkeypatch, capsys):
-    record_event = ingest.record_event
+    record_event = ingest.record_event_or_defer
 
     def failing_for_jan(type, **fields):
         if fields["contact"].email == "jan@example.com":
             raise DatabaseError("disk I/O error")
         return record_event(type, **fields)
 
-    monkeypatch.setattr(ingest, "record_event", failing_for_jan)
+    monkeypatch.setattr(ingest, "record_event_or_defer", failing_for_jan)
     with pytest.raises(CommandError) as error:
         run(csv_file)
     assert error.value.returncode == 1
@@ -197,3 +197,16 @@ def test_database_error_rejects_only_that_row(csv_file, monkeypatch, capsys):
     assert "1 rows imported, 0 already imported, 3 rejected." in out
     assert Event.objects.filter(type="offline").get().contact.email == "anna@example.com"
     assert not Contact.objects.filter(email="jan@example.com").exists()  # nothing half-written
+
+
+def test_dates_outside_the_sane_range_are_rejected_by_line(tmp_path, capsys):
+    path = write(tmp_path, "email,occurred_at\nola@example.com,0001-01-01T00:00:00+14:00\n"
+                           "ewa@example.com,2026-10-14\njan@example.com,9999-12-31\n")
+    with pytest.raises(CommandError):
+        call_command("leadscore_import_events", str(path))
+    out, err = capsys.readouterr()
+    message = "occurred_at: Must be between 1970-01-01 and one day from now."
+    assert err.splitlines() == [f"line 2: {message}", f"line 4: {message}"]
+    assert "1 rows imported, 0 already imported, 2 rejected." in out
+    assert list(Event.objects.filter(type="offline").values_list("contact__email", flat=True)
+                ) == ["ewa@example.com"]

@@ -152,7 +152,8 @@ def refusing_event_log():
     return event_log_refusing_writes
 
 
-def test_a_failing_event_log_loses_no_lead(browser_client, refusing_event_log, later):
+def test_a_failing_event_log_loses_no_lead(browser_client, refusing_event_log, later,
+                                           client, api_key):
     from timberframe.models import EbookPage
 
     page = ebook("outage", 2, QUEUE)
@@ -164,12 +165,18 @@ def test_a_failing_event_log_loses_no_lead(browser_client, refusing_event_log, l
         builder = Client(HTTP_USER_AGENT=HUMAN_UA).post(
             guide.url, {"email": "builder@example.com", "first_name": "Bo"})
         assert builder.status_code == 200
+        api = client.post("/leadscore/api/events/", {
+            "type": "offline", "name": "Budma 2027", "email": "fair@example.com",
+            "id": "crm-1"}, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {api_key}")
+        assert api.status_code == 201 and api.json()["results"][0]["deferred"]
     lead = Contact.objects.get(email="lead@example.com")
     assert lead.company == "Lena Homes" and lead.profile_submissions.count() == 1
     assert guide.get_submission_class().objects.filter(page=guide).count() == 1
     assert Contact.objects.get(email="builder@example.com").profile_submissions.exists()
     assert not Event.objects.filter(type="form_submit").exists()
     assert DeferredEvent.objects.filter(type="form_submit").count() == 2
+    assert DeferredEvent.objects.filter(type="offline", contact__email="fair@example.com")
 
     assert replay_deferred_events() >= 2  # the log takes writes again
     assert not DeferredEvent.objects.exists()
@@ -177,3 +184,4 @@ def test_a_failing_event_log_loses_no_lead(browser_client, refusing_event_log, l
     assert submitted.properties["answers"] == {"first_name": "Lena", "company": "Lena Homes"}
     assert Event.objects.filter(type="form_submit",
                                 contact__email="builder@example.com").exists()
+    assert Event.objects.get(type="offline").dedupe_key == "ext:crm-1"

@@ -187,8 +187,8 @@ def record_event_or_defer(type, *, request=None, visitor=None, contact=None, pag
                           occurred_at=None, **fields):
     """``record_event`` for an event that must outlive a failing event log: what a person
     sent (a form, an API record). Should recording it fail, the event is kept as a
-    ``DeferredEvent`` (replayed by :func:`replay_deferred_events`) and None returned; the
-    caller's own writes (the contact, the submission) stand."""
+    ``DeferredEvent`` (replayed by :func:`replay_deferred_events`), which is returned in
+    its place; the caller's own writes (the contact, the submission) stand."""
     if request is not None and visitor is None:
         visitor = request.leadscore.visitor if hasattr(request, "leadscore") else None
     occurred_at = occurred_at or timezone.now()
@@ -201,10 +201,9 @@ def record_event_or_defer(type, *, request=None, visitor=None, contact=None, pag
                      exc_info=error)
         if page is not None:
             fields["page_id"] = page.pk
-        DeferredEvent.objects.create(
+        return DeferredEvent.objects.create(
             type=type, visitor=visitor, contact=contact, error=repr(error)[:2000],
             fields={**fields, "occurred_at": occurred_at.isoformat()})
-        return None
 
 
 def replay_deferred_events(limit=500):

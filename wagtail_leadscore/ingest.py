@@ -6,22 +6,31 @@ messages naming the same fields.
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .events import event_types, record_event
+from .events import event_types, record_event_or_defer
 from .http import JSONObjectField, form_errors
 from .identity import identify_contact
 from .lifecycle.stages import CONTACT_STAGES
 from .lifecycle.transitions import change_stage
 from .models import Contact, normalize_email
 
-# An imported event may be dated at most this far in the future (clock skew).
+# An imported event is dated from the Unix epoch to this far in the future (clock skew).
+EARLIEST_EVENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def validate_event_time(value):
+    """Dates every database stores and every reader reads back: PostgreSQL keeps
+    ``0001-01-01T00:00:00+14:00`` as a year BC that Python cannot load."""
+    if not EARLIEST_EVENT_TIME <= value <= timezone.now() + FUTURE_TOLERANCE:
+        raise forms.ValidationError(_("Must be between 1970-01-01 and one day from now."))
 
 
 class ContactRecordForm(forms.Form):
@@ -48,7 +57,7 @@ class EventRecordForm(ContactRecordForm):
 
     type = forms.ChoiceField()
     name = forms.CharField(max_length=200, required=False)
-    occurred_at = forms.DateTimeField(required=False)
+    occurred_at = forms.DateTimeField(required=False, validators=[validate_event_time])
     path = forms.CharField(max_length=2048, required=False)
     properties = JSONObjectField(required=False)
     id = forms.CharField(max_length=100, required=False, help_text="Your id, for idempotency.")
@@ -65,16 +74,10 @@ class EventRecordForm(ContactRecordForm):
                 self.add_error("properties", "A purchase needs an amount: a number, at least 0.")
         return data
 
-    def clean_occurred_at(self):
-        occurred_at = self.cleaned_data["occurred_at"]
-        if occurred_at and occurred_at > timezone.now() + FUTURE_TOLERANCE:
-            raise forms.ValidationError("Must not be in the future.")
-        return occurred_at
-
     def save(self, via):
         contact = super().save(via)
         data = self.cleaned_data
-        return record_event(
+        return record_event_or_defer(
             data["type"],
             contact=contact,
             name=data["name"],

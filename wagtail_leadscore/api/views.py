@@ -18,6 +18,7 @@ from ..ingest import (
     validate_batch,
     validate_record,
 )
+from ..models import DeferredEvent
 from ..ratelimit import rate_limited
 from .auth import api_key_required
 
@@ -58,6 +59,9 @@ def serialize_contact(contact):
 def serialize_event(event):
     if event is None:
         return {"duplicate": True}
+    if isinstance(event, DeferredEvent):  # stored, to be recorded once the log takes writes
+        return {"contact": event.contact_id, "type": event.type, "deferred": True,
+                "duplicate": False}
     return {"id": event.pk, "contact": event.contact_id, "type": event.type,
             "occurred_at": event.occurred_at.isoformat(), "duplicate": False}
 

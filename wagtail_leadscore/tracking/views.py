@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.http import HttpResponse, QueryDict
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -58,7 +59,8 @@ class BeaconForm(forms.Form):
 
 
 def is_cross_site(request):
-    """A browser posting from another site says so in Origin; reject it."""
+    """A browser posting from another site says so in Origin; reject it. Raises ValueError
+    for an Origin no browser sends (``http://[::1``)."""
     origin = request.headers.get("Origin")
     if not origin:  # same-origin requests of some browsers, and non-browser clients
         return False
@@ -68,10 +70,14 @@ def is_cross_site(request):
 @csrf_exempt  # Cached pages carry no CSRF token; JSON-only + same-origin checks instead.
 @require_POST
 def beacon(request):
-    if is_cross_site(request):
-        return error_response({"origin": ["Cross-site beacons are refused."]}, status=403)
+    try:
+        cross_site = is_cross_site(request)
+    except ValueError:
+        return error_response({"origin": [_("Not a valid Origin header.")]})
+    if cross_site:
+        return error_response({"origin": [_("Cross-site beacons are refused.")]}, status=403)
     if is_rate_limited(request, "beacon", get_setting("BEACON_RATE_LIMIT")):
-        return error_response({"rate": ["Too many requests."]}, status=429)
+        return error_response({"rate": [_("Too many requests.")]}, status=429)
     try:
         payload = parse_json_body(request, max_bytes=MAX_BEACON_BODY)
     except BadRequest as error:
