@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import OperationalError, connections
 from django.http import HttpRequest
 from wagtail.models import Page
 
@@ -89,10 +89,16 @@ def demo_page():
 
 
 def wait_for(query, timeout=15.0, what="the database to show it"):
-    """Poll ``query`` until it returns something truthy."""
+    """Poll ``query`` until it returns something truthy. On SQLite the live server's thread
+    shares the in-memory database: while it writes, a read may find the table locked."""
     deadline = time.monotonic() + timeout
     while True:
-        value = query()
+        try:
+            value = query()
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
