@@ -22,13 +22,12 @@ from django.db.models import Q
 from wagtail.models import ModelLogEntry
 
 from ..models import Contact, Event, PrivacyLogEntry, Visitor
+from ..profiling.pages import FORM_BUILDER_TOKEN
 from ..webhooks.models import DeliveryStatus
 from .deliveries import deliveries_about
 from .identifiers import MASK, identifier_pattern, scrub
 
 FREE_TEXT_COLUMNS = ("name", "path", "query", "referrer", "properties")
-# ProgressiveFormPageMixin names a form-builder submission's profile submission so.
-FORM_BUILDER_TOKEN = "page-"
 BATCH_SIZE = 1000
 
 

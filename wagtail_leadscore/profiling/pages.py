@@ -15,6 +15,9 @@ from .gates import ACCESS_CHOICES, FREE, open_gate
 from .questions import CONSENT, STANDARD_QUESTIONS, questions_to_ask
 from .visitors import known_answers, known_contact, mark_personalised
 
+# A form-builder submission's ProfileSubmission token: this prefix and Wagtail's pk.
+FORM_BUILDER_TOKEN = "page-"
+
 
 class ProgressiveFormPageMixin(models.Model):
     """Put it before ``AbstractEmailForm`` in the bases; add ``progressive_form_panels``."""
@@ -70,7 +73,7 @@ class ProgressiveFormPageMixin(models.Model):
                 facts={key: value for key, value in answers.items()
                        if key in STANDARD_QUESTIONS and key != "email"
                        and STANDARD_QUESTIONS[key].kind != CONSENT},
-                consent_text="", token=f"page-{form_submission.pk}")
+                consent_text="", token=f"{FORM_BUILDER_TOKEN}{form_submission.pk}")
         return super().render_landing_page(request, form_submission, *args, **kwargs)
 
 
